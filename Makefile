@@ -1,0 +1,57 @@
+# ML system design, hands-on — the two commands a learner needs are `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The one test command (the README quotes it; .ci/run calls it).
+PYTEST_ARGS := -n 2 --dist loadfile --nbval --nbval-current-env \
+               --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+
+.PHONY: lab test check execute lint bench nav clean help
+
+help:
+	@echo "make lab      open the course in JupyterLab (creates .venv on first use)"
+	@echo "make test     unit, hygiene and browser tests + strict nbval on every notebook"
+	@echo "make check    like test, but --nbval-lax (macOS/ARM, Windows: last digits may differ)"
+	@echo "make execute  re-execute every notebook in place (after changing code)"
+	@echo "make lint     ruff on utils/, tests/ and the notebooks"
+	@echo "make bench    per-notebook wall time and peak memory, plus world/serving benchmarks"
+	@echo "make nav      rewrite the navigation lines of every notebook"
+
+# The stamp files make a second call install nothing; they depend on the pin files,
+# so changing a pin reinstalls.
+$(VENV)/.stamp-lab: requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $@
+
+$(VENV)/.stamp-dev: $(VENV)/.stamp-lab requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+lab: $(VENV)/.stamp-lab
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) \
+	  $(LAB_ARGS) notebooks/00_course_map.ipynb
+
+test: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest $(subst --nbval ,--nbval-lax ,$(PYTEST_ARGS))
+
+execute: $(VENV)/.stamp-lab
+	$(BIN)/python tests/tools/execute.py $(NOTEBOOKS)
+
+lint: $(VENV)/.stamp-dev
+	$(BIN)/ruff check utils tests notebooks
+
+bench: $(VENV)/.stamp-dev
+	$(BIN)/python tests/benchmarks/run.py
+
+nav: $(VENV)/.stamp-lab
+	$(BIN)/python -m utils.course --nav
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
