@@ -30,10 +30,12 @@ $(VENV)/.stamp-dev: $(VENV)/.stamp-lab requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $@
 
+# Bound to 127.0.0.1; token authentication stays on (Jupyter generates a random token and
+# prints the URL that carries it). --allow-root only when running as root.
 lab: $(VENV)/.stamp-lab
-	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 \
-	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) \
-	  $(LAB_ARGS) notebooks/00_course_map.ipynb
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks/00_course_map.ipynb \
+	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root ) $(LAB_ARGS)
 
 test: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
