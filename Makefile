@@ -1,5 +1,8 @@
 # ML system design, hands-on — the two commands a learner needs are `make lab` and `make test`.
 PYTHON ?= python3
+# OpenMP threads (LightGBM, scikit-learn) sleep instead of spinning while they wait: on a busy
+# 2-core machine spinning made one LightGBM fit 10x slower. Inherited by kernels and JupyterLab.
+export OMP_WAIT_POLICY ?= PASSIVE
 VENV   := .venv
 BIN    := $(VENV)/bin
 # The one test command (the README quotes it; .ci/run calls it).

@@ -66,5 +66,9 @@ def test_nav_line_links_existing_neighbours(tmp_path: Path) -> None:
         "[Course map](00_course_map.ipynb) · [13 · RAG assistant](13_case_rag_assistant.ipynb) →"
     )
     assert course.nav_line(0, available[:1]) == "*Navigation:* **Course map** (you are here)"
+    assert course.nav_line(9, available) == (
+        "*Navigation:* ← [00 · Course map](00_course_map.ipynb) · "
+        "[10 · Fraud detection](10_case_fraud_detection.ipynb) →"
+    )
     with pytest.raises(ValueError, match="number=15 is not in the course plan"):
         course.nav_line(15, available)

@@ -73,7 +73,10 @@ def nav_line(number: int, available: list[Lesson]) -> str:
     parts = []
     if before:
         parts.append(f"← {_link(before[-1])}")
-    parts.append("**Course map** (you are here)" if number == 0 else "[Course map](00_course_map.ipynb)")
+    if number == 0:
+        parts.append("**Course map** (you are here)")
+    elif not before or before[-1].number != 0:  # when 00 is the previous link, don't repeat it
+        parts.append("[Course map](00_course_map.ipynb)")
     if after:
         parts.append(f"{_link(after[0])} →")
     return f"{NAV_PREFIX} " + " · ".join(parts)

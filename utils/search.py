@@ -1,0 +1,418 @@
+"""The search world: documents, queries, graded relevance and position-biased click logs.
+
+One call, :func:`make_search_world`, builds everything from a ``seed`` and a few knobs:
+
+- ``documents``: one row per document, with a topic, a quality and an age (freshness), and token
+  text made of pseudo-words, so keyword scoring (BM25) works on it for real;
+- ``queries``: one row per distinct query, with a topic, an intent (informational, navigational,
+  fresh) and a heavy-tailed (Zipf-like) share of traffic;
+- graded relevance 0-4 for *every* query-document pair, as ground truth
+  (:meth:`SearchWorld.relevance`);
+- ``clicks``: the click log of a production ranker's top-10 lists (the ten best keyword matches,
+  ordered by keyword match plus "authority", which favours old pages and ignores freshness) under
+  a position-based click model: a user examines rank ``r`` with probability ``r ** -position_bias`` and clicks an examined
+  result with a probability that rises with its relevance grade. A small share of traffic
+  (``random_share``) sees the same ten results in a random order, which is what makes the
+  examination probabilities estimable from the log;
+- a simulator (:meth:`SearchWorld.simulate`): give it queries and rankings, get clicks back,
+  drawn from the same click model, so interleaving and A/B tests run against known truth.
+
+Everything is vectorised numpy/pandas and deterministic per seed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from utils.validate import check_float, check_int, check_seed
+
+INTENTS: tuple[str, ...] = ("informational", "navigational", "fresh")
+#: Number of result slots on a page; the planted examination curve covers these ranks.
+PAGE_SIZE = 10
+#: Size of the production ranker's candidate pool per query (the top of its legacy score).
+POOL_SIZE = 20
+#: Grade thresholds on the latent relevance utility: below 0.7 is grade 0, above 2.2 grade 4.
+GRADE_CUTS = np.array([0.7, 1.2, 1.7, 2.2])
+# The production (legacy) ranker: weights of quality, age ("authority") and its own quirks, and
+# the per-impression jitter of its order.
+_LEGACY_QUALITY = 0.1
+_LEGACY_AGE = 0.4
+_LEGACY_NOISE = 0.1
+_JITTER = 0.1
+# Relevance: how much freshness matters for every query, and extra for fresh-intent queries.
+_FRESH_ALL = 1.0
+_FRESH_INTENT = 2.2
+_GENERAL_WORDS = 400
+_TOPIC_WORDS = 60
+_SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
+
+
+def examination_curve(position_bias: float, n_ranks: int = PAGE_SIZE) -> np.ndarray:
+    """Planted P(examine | rank) for ranks 1..n_ranks: ``rank ** -position_bias`` (1.0 at rank 1)."""
+    return np.arange(1, n_ranks + 1, dtype=float) ** -position_bias
+
+
+def click_curve(click_noise: float) -> np.ndarray:
+    """Planted P(click | examined, grade) for grades 0..4: ``noise + (1 - noise)(2**g - 1)/15``."""
+    grades = np.arange(5, dtype=float)
+    return click_noise + (1.0 - click_noise) * (2.0**grades - 1.0) / 15.0
+
+
+def _vocabulary(rng: np.random.Generator, size: int) -> np.ndarray:
+    """``size`` distinct pseudo-words of two or three syllables ("kalo", "mipedu", ...)."""
+    n = len(_SYLLABLES)
+    two = np.array([a + b for a in _SYLLABLES for b in _SYLLABLES])
+    three_idx = rng.choice(n**3, size=size, replace=False)
+    three = np.array(
+        [_SYLLABLES[i // n**2] + _SYLLABLES[(i // n) % n] + _SYLLABLES[i % n] for i in three_idx]
+    )
+    words = np.concatenate([rng.permutation(two), three])
+    return words[:size]
+
+
+def _zipf_probs(n: int, exponent: float) -> np.ndarray:
+    weights = np.arange(1, n + 1, dtype=float) ** -exponent
+    return weights / weights.sum()
+
+
+def _pair_noise(query_ids: np.ndarray, doc_ids: np.ndarray, n_docs: int, seed: int) -> np.ndarray:
+    """Deterministic logistic noise per (query, document) pair, from a splitmix64 hash."""
+    x = query_ids.astype(np.uint64) * np.uint64(n_docs) + doc_ids.astype(np.uint64)
+    x = x + np.uint64((seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) % 2**64)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    x = x ^ (x >> np.uint64(31))
+    u = ((x >> np.uint64(11)).astype(float) + 0.5) / 2.0**53
+    return np.log(u / (1.0 - u))
+
+
+def _join_words(words: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Join ``words`` into one space-separated string per group (``groups`` sorted, none empty)."""
+    ends = np.searchsorted(groups, np.arange(n_groups), side="right")
+    if np.any(np.diff(np.concatenate([[0], ends])) == 0):
+        raise ValueError("every group needs at least one word")
+    with_breaks = np.insert(words.astype(object), ends, "\n")
+    return np.array((" ".join(with_breaks.tolist()) + " ").split(" \n ")[:n_groups], dtype=object)
+
+
+@dataclass(frozen=True)
+class SearchWorld:
+    """A built search world. DataFrames plus the planted ground truth and a click simulator."""
+
+    documents: pd.DataFrame
+    queries: pd.DataFrame
+    clicks: pd.DataFrame
+    examination: np.ndarray
+    click_given_grade: np.ndarray
+    position_bias: float
+    random_share: float
+    seed: int
+    _doc_terms: sparse.csr_matrix = field(repr=False)
+    _query_terms: np.ndarray = field(repr=False)
+    _pool: np.ndarray = field(repr=False)
+    _pool_score: np.ndarray = field(repr=False)
+    _pool_authority: np.ndarray = field(repr=False)
+    _pool_grade: np.ndarray = field(repr=False)
+
+    # ---------------------------------------------------------------- ground truth
+    def relevance(self, query_ids: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
+        """True relevance grade 0-4 for each (query, document) pair (arrays of equal shape)."""
+        q = np.asarray(query_ids, dtype=np.int64)
+        d = np.asarray(doc_ids, dtype=np.int64)
+        if q.shape != d.shape:
+            raise ValueError(f"query_ids and doc_ids must have the same shape; got {q.shape} and {d.shape}")
+        shape = q.shape
+        q, d = q.ravel(), d.ravel()
+        for name, ids, n in (("query_ids", q, len(self.queries)), ("doc_ids", d, len(self.documents))):
+            if ids.size and (ids.min() < 0 or ids.max() >= n):
+                raise ValueError(f"{name} must lie in [0, {n - 1:,}]; got values from {ids.min()} to {ids.max()}")
+        docs, queries = self.documents, self.queries
+        terms = self._query_terms[q]  # (n, 3), -1 padded
+        valid = terms >= 0
+        present = np.zeros(terms.shape, dtype=float)
+        rows, cols = np.nonzero(valid)
+        present[rows, cols] = np.asarray(self._doc_terms[d[rows], terms[rows, cols]]).ravel()
+        overlap = present.sum(axis=1) / valid.sum(axis=1)
+        on_topic = (docs["topic"].to_numpy()[d] == queries["topic"].to_numpy()[q]).astype(float)
+        quality = docs["quality"].to_numpy()[d]
+        freshness = docs["freshness"].to_numpy()[d]
+        wants_fresh = (queries["intent"].to_numpy()[q] == "fresh").astype(float)
+        utility = (
+            on_topic * (
+                0.1 + 1.1 * overlap + 2.6 * (quality - 0.5)
+                + (_FRESH_ALL + wants_fresh * _FRESH_INTENT) * (freshness - 0.4)
+            )
+            + (1.0 - on_topic) * 0.4 * overlap
+            + 0.25 * _pair_noise(q, d, len(docs), self.seed)
+        )
+        grade = np.digitize(utility, GRADE_CUTS).astype(np.int8)
+        target = queries["target_doc"].to_numpy()[q]
+        grade[target == d] = 4
+        return grade.reshape(shape)
+
+    # ---------------------------------------------------------------- traffic and clicks
+    def sample_queries(self, n: int, seed: int = 0, query_ids: np.ndarray | None = None) -> np.ndarray:
+        """``n`` query ids drawn from the Zipf-like traffic (optionally restricted to ``query_ids``)."""
+        n = check_int("n", n, 1, 100_000_000)
+        rng = np.random.default_rng(check_seed(seed))
+        freq = self.queries["frequency"].to_numpy()
+        ids = np.arange(len(freq)) if query_ids is None else np.asarray(query_ids, dtype=np.int64)
+        p = freq[ids] / freq[ids].sum()
+        return ids[rng.choice(len(ids), size=n, p=p)]
+
+    def simulate(self, query_ids: np.ndarray, rankings: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Clicks (bool, same shape as ``rankings``) of users shown ``rankings`` for ``query_ids``.
+
+        ``rankings`` is an (n, k) array of document ids, k <= 10, best first; -1 marks an empty
+        slot (never clicked). Users follow the world's planted position-based click model.
+        """
+        q = np.asarray(query_ids, dtype=np.int64)
+        ranked = np.asarray(rankings, dtype=np.int64)
+        if ranked.ndim != 2 or ranked.shape[0] != q.shape[0] or not 1 <= ranked.shape[1] <= PAGE_SIZE:
+            raise ValueError(
+                f"rankings must be an (n, k) array with n = len(query_ids) = {q.shape[0]} and "
+                f"k in [1, {PAGE_SIZE}]; got shape {ranked.shape}"
+            )
+        return self._clicks(q, ranked, self.examination, np.random.default_rng(check_seed(seed)))
+
+    def _clicks(self, q: np.ndarray, ranked: np.ndarray, exam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        valid = ranked >= 0
+        grades = self.relevance(np.broadcast_to(q[:, None], ranked.shape), np.where(valid, ranked, 0))
+        examined = rng.random(ranked.shape) < exam[: ranked.shape[1]]
+        attracted = rng.random(ranked.shape) < self.click_given_grade[grades]
+        return examined & attracted & valid
+
+    def click_log(
+        self,
+        n_impressions: int,
+        position_bias: float | None = None,
+        random_share: float | None = None,
+        seed: int = 0,
+        n_days: int = 28,
+        authority_weight: float = 1.0,
+    ) -> pd.DataFrame:
+        """A fresh click log from the production ranker (same world, optionally another bias).
+
+        ``authority_weight`` [0, 5] scales the "authority" term (old pages up) in the production
+        ranker's page order: 1.0 is the world's legacy ranker, 0.0 orders the page by keyword match
+        alone, so position is no longer confounded with age.
+
+        One row per shown result: ``impression_id, day, query_id, randomised, position, doc_id,
+        clicked``, plus the ground-truth columns ``examined`` and ``true_grade`` (never features).
+        """
+        n_impressions = check_int("n_impressions", n_impressions, 1, 20_000_000)
+        bias = self.position_bias if position_bias is None else check_float("position_bias", position_bias, 0.0, 3.0)
+        share = self.random_share if random_share is None else check_float("random_share", random_share, 0.0, 0.5)
+        n_days = check_int("n_days", n_days, 1, 3650)
+        authority_weight = check_float("authority_weight", authority_weight, 0.0, 5.0)
+        rng = np.random.default_rng(check_seed(seed))
+        q = np.sort(self.sample_queries(n_impressions, seed=int(rng.integers(2**32))))
+        q = rng.permutation(q)
+        day = np.sort(rng.integers(0, n_days, size=n_impressions))
+        randomised = rng.random(n_impressions) < share
+        # Production: top 10 of the pool by keyword match plus per-impression noise (Gumbel),
+        # shown in order of authority.
+        noisy = self._pool_score[q] + _JITTER * rng.gumbel(size=(n_impressions, POOL_SIZE))
+        slots = np.argsort(-noisy, axis=1, kind="stable")[:, :PAGE_SIZE]
+        key = np.take_along_axis(noisy + authority_weight * self._pool_authority[q], slots, axis=1)
+        slots = np.take_along_axis(slots, np.argsort(-key, axis=1, kind="stable"), axis=1)
+        # Randomised slice: the deterministic top 10, in a uniformly random order.
+        shuffle = np.argsort(rng.random((n_impressions, PAGE_SIZE)), axis=1)
+        slots[randomised] = shuffle[randomised]
+        shown = np.take_along_axis(self._pool[q], slots, axis=1)
+        grades = np.take_along_axis(self._pool_grade[q], slots, axis=1)
+        exam_curve = examination_curve(bias)
+        examined = rng.random(shown.shape) < exam_curve
+        clicked = examined & (rng.random(shown.shape) < self.click_given_grade[grades])
+        return pd.DataFrame(
+            {
+                "impression_id": np.repeat(np.arange(n_impressions), PAGE_SIZE),
+                "day": np.repeat(day, PAGE_SIZE).astype(np.int16),
+                "query_id": np.repeat(q, PAGE_SIZE),
+                "randomised": np.repeat(randomised, PAGE_SIZE),
+                "position": np.tile(np.arange(1, PAGE_SIZE + 1, dtype=np.int8), n_impressions),
+                "doc_id": shown.ravel(),
+                "clicked": clicked.ravel(),
+                "examined": examined.ravel(),
+                "true_grade": grades.ravel(),
+            }
+        )
+
+
+def make_search_world(
+    seed: int = 0,
+    n_documents: int = 8_000,
+    n_queries: int = 1_500,
+    n_impressions: int = 300_000,
+    n_topics: int = 20,
+    position_bias: float = 1.0,
+    random_share: float = 0.05,
+    click_noise: float = 0.05,
+    query_zipf: float = 1.0,
+    n_days: int = 28,
+) -> SearchWorld:
+    """Build the search world.
+
+    Knobs (a bad value raises ``ValueError`` naming the knob, the value and the valid range):
+    ``n_documents`` [500, 1,000,000], ``n_queries`` [50, 1,000,000], ``n_impressions``
+    [1,000, 20,000,000] (impressions in the click log, 10 rows each), ``n_topics`` [2, 200],
+    ``position_bias`` [0, 3] (examination at rank r is ``r ** -position_bias``), ``random_share``
+    [0, 0.5] (share of impressions shown in random order), ``click_noise`` [0, 0.5] (click
+    probability of an examined irrelevant result), ``query_zipf`` [0, 3] (exponent of the query
+    frequency law), ``n_days`` [1, 3650] (days the log spans).
+    """
+    seed = check_seed(seed)
+    n_docs = check_int("n_documents", n_documents, 500, 1_000_000)
+    n_q = check_int("n_queries", n_queries, 50, 1_000_000)
+    n_impressions = check_int("n_impressions", n_impressions, 1_000, 20_000_000)
+    n_topics = check_int("n_topics", n_topics, 2, 200)
+    position_bias = check_float("position_bias", position_bias, 0.0, 3.0)
+    random_share = check_float("random_share", random_share, 0.0, 0.5)
+    click_noise = check_float("click_noise", click_noise, 0.0, 0.5)
+    query_zipf = check_float("query_zipf", query_zipf, 0.0, 3.0)
+    n_days = check_int("n_days", n_days, 1, 3650)
+    rng = np.random.default_rng(seed)
+
+    # Vocabulary: general words shared by all topics, then a block of words per topic.
+    n_vocab = _GENERAL_WORDS + n_topics * _TOPIC_WORDS
+    vocab = _vocabulary(rng, n_vocab)
+    general_p = _zipf_probs(_GENERAL_WORDS, 1.0)
+    topic_p = _zipf_probs(_TOPIC_WORDS, 0.8)
+
+    # Documents.
+    doc_topic = rng.integers(0, n_topics, size=n_docs)
+    quality = rng.beta(2.0, 2.0, size=n_docs)
+    age_days = np.round(rng.exponential(120.0, size=n_docs)).astype(np.int64)
+    freshness = np.exp(-age_days / 60.0)
+    length = 20 + rng.poisson(40, size=n_docs)
+    tok_doc = np.repeat(np.arange(n_docs), length)
+    is_topic = rng.random(tok_doc.size) < 0.4
+    tokens = np.where(
+        is_topic,
+        _GENERAL_WORDS + doc_topic[tok_doc] * _TOPIC_WORDS + rng.choice(_TOPIC_WORDS, tok_doc.size, p=topic_p),
+        rng.choice(_GENERAL_WORDS, tok_doc.size, p=general_p),
+    )
+
+    # Queries: one to three topic words; navigational queries name a target document.
+    q_topic = rng.integers(0, n_topics, size=n_q)
+    intent = rng.choice(len(INTENTS), size=n_q, p=[0.6, 0.2, 0.2])
+    n_terms = rng.choice([1, 2, 3], size=n_q, p=[0.3, 0.45, 0.25])
+    n_terms = np.where(intent == 1, np.maximum(n_terms, 2), n_terms)
+    # Pick distinct words within the topic block: a random ranking of the block, biased to common words.
+    keys = rng.random((n_q, _TOPIC_WORDS)) ** (1.0 / (topic_p * _TOPIC_WORDS))
+    picks = np.argsort(-keys, axis=1)[:, :3]
+    q_terms = _GENERAL_WORDS + q_topic[:, None] * _TOPIC_WORDS + picks
+    q_terms = np.where(np.arange(3)[None, :] < n_terms[:, None], q_terms, -1)
+    docs_by_topic = np.argsort(doc_topic, kind="stable")
+    topic_start = np.searchsorted(doc_topic[docs_by_topic], np.arange(n_topics))
+    topic_count = np.bincount(doc_topic, minlength=n_topics)
+    nav = intent == 1
+    target = np.full(n_q, -1, dtype=np.int64)
+    slot = topic_start[q_topic[nav]] + (rng.random(nav.sum()) * topic_count[q_topic[nav]]).astype(np.int64)
+    target[nav] = docs_by_topic[slot]
+    # The target document repeats the navigational query's words (its title, say) three times.
+    nav_terms = q_terms[nav]
+    extra_doc = np.repeat(target[nav], 3 * 3)
+    extra_tok = np.repeat(nav_terms, 3, axis=0).ravel()
+    keep = extra_tok >= 0
+    tok_doc = np.concatenate([tok_doc, extra_doc[keep]])
+    tokens = np.concatenate([tokens, extra_tok[keep]])
+    order = np.argsort(tok_doc, kind="stable")
+    tok_doc, tokens = tok_doc[order], tokens[order]
+    length = np.bincount(tok_doc, minlength=n_docs)
+    doc_terms = sparse.csr_matrix(
+        (np.ones(tok_doc.size, dtype=np.float32), (tok_doc, tokens)), shape=(n_docs, n_vocab)
+    )
+    doc_terms.sum_duplicates()
+    counts = doc_terms.copy()
+    doc_terms.data[:] = 1.0
+
+    frequency = _zipf_probs(n_q, query_zipf)[rng.permutation(n_q)]
+    q_rows, q_cols = np.nonzero(q_terms >= 0)
+    documents = pd.DataFrame(
+        {
+            "doc_id": np.arange(n_docs),
+            "topic": doc_topic,
+            "quality": quality.round(4),
+            "age_days": age_days,
+            "freshness": freshness.round(4),
+            "length": length,
+            "text": _join_words(vocab[tokens], tok_doc, n_docs),
+        }
+    )
+    documents["quality"] = documents["quality"].astype(float)
+    queries = pd.DataFrame(
+        {
+            "query_id": np.arange(n_q),
+            "text": _join_words(vocab[q_terms[q_rows, q_cols]], q_rows, n_q),
+            "n_terms": n_terms,
+            "topic": q_topic,
+            "intent": np.array(INTENTS, dtype=object)[intent],
+            "target_doc": target,
+            "frequency": frequency,
+        }
+    )
+    queries["intent"] = queries["intent"].astype(str)
+
+    # The production ("legacy") ranker has two steps. It picks the page's ten results by keyword
+    # match (idf-weighted term counts, plus quirks of its own: fixed noise per pair), then orders
+    # them by match plus "authority": old pages up, a little quality. It never rewards freshness.
+    # Pool = its 20 best keyword matches per query, best first.
+    df = np.asarray((counts > 0).sum(axis=0)).ravel()
+    idf = np.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
+    q_matrix = sparse.csr_matrix(
+        (idf[q_terms[q_rows, q_cols]], (q_rows, q_terms[q_rows, q_cols])), shape=(n_q, n_vocab)
+    )
+    match = (q_matrix @ counts.T).tocoo()
+    legacy = pd.DataFrame({"q": match.row, "d": match.col, "s": match.data})
+    legacy["s"] = legacy["s"] / legacy.groupby("q")["s"].transform("max") + _LEGACY_NOISE * _pair_noise(
+        legacy["q"].to_numpy(), legacy["d"].to_numpy(), n_docs, seed + 1
+    )
+    # Queries matching fewer than 20 documents: pad with same-topic documents (score below any match).
+    short = np.nonzero(np.bincount(legacy["q"].to_numpy(), minlength=n_q) < POOL_SIZE)[0]
+    if short.size:
+        counts_short = topic_count[q_topic[short]]
+        pad_q = np.repeat(short, counts_short)
+        offsets = np.arange(pad_q.size) - np.repeat(np.cumsum(counts_short) - counts_short, counts_short)
+        pad_d = docs_by_topic[np.repeat(topic_start[q_topic[short]], counts_short) + offsets]
+        pad = pd.DataFrame({"q": pad_q, "d": pad_d, "s": -1.0 + 0.01 * rng.random(pad_q.size)})
+        legacy = pd.concat([legacy, pad], ignore_index=True)
+    legacy = legacy.sort_values(["q", "s"], ascending=[True, False], kind="stable")
+    legacy = legacy.drop_duplicates(["q", "d"], keep="first")
+    legacy["rank"] = legacy.groupby("q").cumcount()
+    legacy = legacy[legacy["rank"] < POOL_SIZE]
+    pool = np.full((n_q, POOL_SIZE), -1, dtype=np.int64)
+    pool_score = np.full((n_q, POOL_SIZE), -np.inf)
+    pool[legacy["q"].to_numpy(), legacy["rank"].to_numpy()] = legacy["d"].to_numpy()
+    pool_score[legacy["q"].to_numpy(), legacy["rank"].to_numpy()] = legacy["s"].to_numpy()
+    if (pool < 0).any():
+        raise ValueError(
+            f"n_documents={n_docs:,} is too small for n_topics={n_topics}: every query needs "
+            f"{POOL_SIZE} documents on its topic; raise n_documents or lower n_topics"
+        )
+    authority = _LEGACY_AGE * (1.0 - freshness[pool]) + _LEGACY_QUALITY * quality[pool]
+
+    world = SearchWorld(
+        documents=documents,
+        queries=queries,
+        clicks=pd.DataFrame(),
+        examination=examination_curve(position_bias),
+        click_given_grade=click_curve(click_noise),
+        position_bias=position_bias,
+        random_share=random_share,
+        seed=seed,
+        _doc_terms=doc_terms.tocsr(),
+        _query_terms=q_terms,
+        _pool=pool,
+        _pool_score=pool_score,
+        _pool_authority=authority,
+        _pool_grade=np.zeros_like(pool, dtype=np.int8),
+    )
+    object.__setattr__(world, "_pool_grade", world.relevance(np.repeat(np.arange(n_q)[:, None], POOL_SIZE, axis=1), pool))
+    log = world.click_log(n_impressions, seed=int(rng.integers(2**32)), n_days=n_days)
+    object.__setattr__(world, "clicks", log)
+    return world
