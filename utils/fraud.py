@@ -148,7 +148,7 @@ def make_fraud_world(
     budget = {name: share * daily_fraud * n_days for name, share in _SHARE.items()}
     drift_budget = _DRIFT_INTENSITY * daily_fraud * (n_days - drift_day)
 
-    # scenario 1: bursts of a stolen physical card (pos/atm), 2-9 uses, minutes apart
+    # scenario 1: bursts of a stolen physical card (pos/atm), 3-15 uses (mean 8), minutes apart
     burst_p_mean = 0.85
     burst_len_mean = 8.0
     n_burst = rng.poisson(budget["burst"] / (burst_p_mean * burst_len_mean))
@@ -243,7 +243,7 @@ def make_fraud_world(
         return ep, ep_card[ep], np.minimum(ep_start[ep] + offset, horizon - 1)
 
     parts = []
-    # 1. burst: physical card, pos/atm at random terminals, amounts ~1.6x the card's usual
+    # 1. burst: physical card, pos/atm at random terminals, amounts ~2x the card's usual
     ep, c, t = episode_rows(n_burst, burst_len, 3.0, 0, n_days, night_share=0.10)
     n1 = ep.shape[0]
     ch = np.where(rng.random(n1) < 0.8, 0, 2)

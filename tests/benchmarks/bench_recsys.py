@@ -100,8 +100,11 @@ def run() -> list[dict]:
                      "holds": seconds <= GENERATION_BAR_S})
         seconds_4x = min(_timed(make_world, 0, n_users=20_000)[1] for _ in range(2))
         ratio = seconds_4x / seconds
+        # Linear cost gives 4; memory-hierarchy effects add a little at larger sizes. The bar is the
+        # course's scaling rule (as for fraud and search): per-row cost within 2x of linear, which
+        # an O(n log n) step passes and a quadratic one (16) fails.
         rows.append({"benchmark": "recsys: generation time, 4x users / 1x users", "value": ratio,
-                     "unit": "x", "bar": "<= 6 (linear ~4)", "holds": ratio <= 6})
+                     "unit": "x", "bar": "<= 8 (linear = 4)", "holds": ratio <= 8})
         policy = np.tile(np.arange(30), (len(world.users), 1))
         _, sim_s = _timed(world.simulate, policy, 14)
         rows.append({"benchmark": "recsys: simulate 14 days for 5,000 users", "value": sim_s, "unit": "s",
