@@ -27,6 +27,15 @@ def _close(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
     return bool(answer == expected)
 
 
+def _fmt(value: Any) -> str:
+    """The answer as the solutions print it (tests/exercises.py reads it to find leaked answers)."""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def check_answer(
     exercise: str,
     answer: Any,
@@ -46,7 +55,7 @@ def check_answer(
         print(f"{exercise}: not attempted yet — replace the placeholder. Hint: {hint or 'see above.'}")
         return False
     if _close(answer, expected, rel_tol, abs_tol):
-        print(f"{exercise}: correct ✓")
+        print(f"{exercise}: correct ✓ (answer: {_fmt(answer)})")
         return True
     print(f"{exercise}: not quite (got {answer!r}). Hint: {hint or 'reread the section above.'}")
     return False

@@ -1,0 +1,37 @@
+"""Shared helpers of the claims tier (``make claims``) and the knob sweep (``make knobs``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+
+from tests.tools.runner import NOTEBOOK_DIR, inject, load, run, tagged
+from utils.knobs import Knob
+
+SOURCES = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.py"))
+
+
+def notebook_path(source: Path) -> Path:
+    return source.with_suffix(".ipynb")
+
+
+def knobs_of(notebook: nbformat.NotebookNode) -> list[Knob]:
+    """The ``KNOBS`` list of a notebook: its ``parameters`` cell, then its cell tagged ``knobs``."""
+    namespace: dict[str, Any] = {}
+    exec(notebook.cells[tagged(notebook, "parameters")].source, namespace)  # noqa: S102
+    exec(notebook.cells[tagged(notebook, "knobs")].source, namespace)  # noqa: S102
+    return list(namespace["KNOBS"])
+
+
+def run_with(source: Path, params: dict[str, Any], env: dict[str, str] | None = None) -> float:
+    """Run a notebook with injected ``params``; fail the test with the failing cell's message."""
+    notebook = inject(load(notebook_path(source)), params)
+    try:
+        return run(notebook, env=env)
+    except CellExecutionError as error:
+        text = str(error)
+        pytest.fail(f"{source.stem} with {params}: Run All stopped.\n{text[-3000:]}", pytrace=False)
