@@ -7,15 +7,19 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # The one test command (the README quotes it; .ci/run calls it).
 PYTEST_ARGS := -n 2 --dist loadfile --nbval --nbval-current-env \
-               --nbval-sanitize-with tests/nbval_sanitize.cfg tests notebooks
+               --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/claims tests notebooks
+# The claims tier and the knob sweep re-execute notebooks with injected parameters (tests/claims/).
+CLAIMS_ARGS := -n 2 --dist load -p no:cacheprovider
 
-.PHONY: lab test check execute lint bench nav clean help
+.PHONY: lab test check claims knobs execute lint bench nav clean help
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv on first use)"
 	@echo "make test     unit, hygiene and browser tests + strict nbval on every notebook"
 	@echo "make check    like test, but --nbval-lax (macOS/ARM, Windows: last digits may differ)"
-	@echo "make execute  re-execute every notebook in place (after changing code)"
+	@echo "make claims   every scorecard claim at seeds 1-3 (CI runs it after make test)"
+	@echo "make knobs    Run All with each knob at each end of its documented range"
+	@echo "make execute  build each notebook from its .py source and execute it (NOTEBOOKS=...)"
 	@echo "make lint     ruff on utils/, tests/ and the notebooks"
 	@echo "make bench    per-notebook wall time and peak memory, plus world/serving benchmarks"
 	@echo "make nav      rewrite the navigation lines of every notebook"
@@ -45,6 +49,12 @@ test: $(VENV)/.stamp-dev
 
 check: $(VENV)/.stamp-dev
 	$(BIN)/python -m pytest $(subst --nbval ,--nbval-lax ,$(PYTEST_ARGS))
+
+claims: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest $(CLAIMS_ARGS) tests/claims/test_claims.py $(CLAIMS_K)
+
+knobs: $(VENV)/.stamp-dev
+	$(BIN)/python -m pytest $(CLAIMS_ARGS) tests/claims/test_knobs.py $(CLAIMS_K)
 
 execute: $(VENV)/.stamp-lab
 	$(BIN)/python tests/tools/execute.py $(NOTEBOOKS)

@@ -124,11 +124,12 @@ README_LINK = re.compile(r"\[[^\]]+\]\((notebooks/[^)]+\.ipynb)\)")
 
 def check_readme(readme: Path, notebook_dir: Path) -> list[str]:
     """Every notebook appears (linked) in the README's course table; every link there exists."""
-    rows = {}
+    rows, lines = {}, {}
     for line in readme.read_text(encoding="utf-8").splitlines():
         match = README_ROW.match(line)
         if match:
             rows[int(match.group(1))] = match.group(2)
+            lines[int(match.group(1))] = line
     problems = []
     for lesson in BY_FILENAME.values():
         cell = rows.get(lesson.number)
@@ -141,4 +142,8 @@ def check_readme(readme: Path, notebook_dir: Path) -> list[str]:
             problems.append(f"README.md: row {lesson.number:02d} must link notebooks/{lesson.filename}")
         if not on_disk and link is not None:
             problems.append(f"README.md: row {lesson.number:02d} links {link.group(1)}, which does not exist yet")
+        minutes = re.search(r"\|\s*(\d+) min\s*\|?\s*$", lines.get(lesson.number, ""))
+        if minutes and int(minutes.group(1)) != lesson.minutes:
+            problems.append(f"README.md: row {lesson.number:02d} says {minutes.group(1)} min; "
+                            f"utils/course.py plans {lesson.minutes} min")
     return problems

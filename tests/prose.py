@@ -302,3 +302,23 @@ def check_reading_time(path: Path, notebook: nbformat.NotebookNode, planned: int
     if planned is not None and planned != computed:
         problems.append(f"{path.name}: utils/course.py plans {planned} min; the notebook takes about {computed} min")
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Paired text sources
+
+
+def check_source_sync(path: Path, notebook: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[str]:
+    """The executed notebook was built from its text source: same cells, sources and tags."""
+    def cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
+        return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+
+    built, text = cells(notebook), cells(source)
+    if built == text:
+        return []
+    if len(built) != len(text):
+        return [f"{path.name}: {len(built)} cells, but {path.with_suffix('.py').name} has {len(text)} "
+                f"(run `make execute NOTEBOOKS=notebooks/{path.name}`)"]
+    first = next(i for i, (a, b) in enumerate(zip(built, text, strict=True)) if a != b)
+    return [f"{path.name} cell {first}: differs from {path.with_suffix('.py').name} "
+            f"(edit the .py, then `make execute NOTEBOOKS=notebooks/{path.name}`)"]

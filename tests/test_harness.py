@@ -63,3 +63,5 @@ def test_readme_check_reports_missing_rows_and_dead_links(tmp_path: Path) -> Non
     problems = "\n".join(hygiene.check_readme(readme, tmp_path))
     assert "no row 01" in problems
     assert "row 10 links notebooks/10_case_fraud_detection.ipynb, which does not exist yet" in problems
+    readme.write_text("| 00 | [Course map](notebooks/00_course_map.ipynb) | x | 7 min |\n")
+    assert "row 00 says 7 min; utils/course.py plans" in "\n".join(hygiene.check_readme(readme, tmp_path))

@@ -34,7 +34,7 @@ class Lesson:
 
 
 PLAN: tuple[Lesson, ...] = (
-    Lesson(0, "course_map", "Course map", 15, "how to use the course; the eight steps; study paths"),
+    Lesson(0, "course_map", "Course map", 25, "how to use the course; the eight steps; study paths"),
     Lesson(1, "clarify_the_problem", "Clarify the problem", 25, "business metric → ML proxy; back-of-envelope sizing"),
     Lesson(2, "frame_as_ml", "Frame it as ML", 25, "the label decides the system; clicks vs satisfaction; label delay"),
     Lesson(3, "data_and_features", "Data and features", 30, "velocity features; point-in-time joins; leakage measured"),

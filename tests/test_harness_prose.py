@@ -1,0 +1,109 @@
+"""The new checks can fail: each one catches a planted defect (a check that cannot fail is no check)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from tests import prose
+from tests.hygiene import read
+
+ROOT = Path(__file__).resolve().parent.parent
+P = Path("10_case_fraud_detection.ipynb")
+
+
+def _printed(source: str, text: str) -> nbformat.NotebookNode:
+    cell = new_code_cell(source, execution_count=1)
+    cell.outputs = [new_output("stream", name="stdout", text=text)]
+    return cell
+
+
+def test_prose_check_accepts_printed_numbers_and_rejects_a_drifted_one() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("# title 12.5"),
+                             _printed("print(...)", "PR-AUC 0.745, cost 1,576.2 per day, share 0.184\n"),
+                             new_markdown_cell("PR-AUC is 0.745 (about 0.75), 1,576 a day, 18.4 % of it; a `20` ms budget; step 3.")])
+    assert prose.check_prose(P, nb) == []
+    nb.cells[2].source = nb.cells[2].source.replace("0.745", "0.754")
+    problems = prose.check_prose(P, nb)
+    assert len(problems) == 1 and "0.754" in problems[0] and "cell 2" in problems[0]
+
+
+def test_prose_check_ignores_machine_dependent_outputs_and_needs_them_above() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("# t"), new_markdown_cell("p99 was 13.25 ms"),
+                             _printed("# NBVAL_IGNORE_OUTPUT\nprint(...)", "13.25\n"),
+                             new_markdown_cell("p99 was 13.25 ms")])
+    problems = prose.check_prose(P, nb)
+    assert [p.split(":")[0] for p in problems] == [f"{P.name} cell 1", f"{P.name} cell 3"]
+
+
+def test_prose_check_fails_on_a_drifted_number_planted_in_a_real_notebook() -> None:
+    path = ROOT / "notebooks" / "10_case_fraud_detection.ipynb"
+    notebook = read(path)
+    assert prose.check_prose(path, notebook) == [], "the committed notebook must pass before planting"
+    index, token = next((i, t) for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and i
+                        for t in prose.prose_numbers(c.source) if "." in t)
+    drifted = token[:-1] + str((int(token[-1]) + 5) % 10)
+    notebook.cells[index].source = re.sub(rf"(?<![\d.]){re.escape(token)}(?!\d)", drifted, notebook.cells[index].source, count=1)
+    problems = prose.check_prose(path, notebook)
+    assert any(f"cell {index}:" in p and drifted in p for p in problems), problems
+
+
+def _exercise_notebook(hint: str, expected: str, answer_line: str) -> nbformat.NotebookNode:
+    return new_notebook(cells=[
+        new_markdown_cell("# t"),
+        _printed("x = 20 / 215", ""),
+        new_markdown_cell("## 9. Your turn\n### Exercise 1 · share"),
+        _printed(f'answer = None\nok = check_answer("Exercise 1", answer, {expected}, hint="{hint}")', ""),
+        new_markdown_cell("## Solutions"),
+        _printed(f'answer = x\nok = check_answer("Exercise 1", answer, {expected})', answer_line),
+    ])
+
+
+def test_exercise_check_rejects_leaked_answers_and_literal_expectations() -> None:
+    good = _exercise_notebook("which count is the numerator?", "x", "Exercise 1: correct ✓ (answer: 0.0930233)\n")
+    assert prose.check_exercises(P, good) == []
+    leaked = _exercise_notebook("it is about 0.093", "x", "Exercise 1: correct ✓ (answer: 0.0930233)\n")
+    assert any("shows 0.093" in p for p in prose.check_exercises(P, leaked))
+    computed = _exercise_notebook("divide 20 / 215", "x", "Exercise 1: correct ✓ (answer: 0.0930233)\n")
+    assert any("'20 / 215' computes the answer" in p for p in prose.check_exercises(P, computed))
+    literal = _exercise_notebook("see above", "0.093", "Exercise 1: correct ✓ (answer: 0.093)\n")
+    assert any("compares with a literal" in p for p in prose.check_exercises(P, literal))
+    unsolved = _exercise_notebook("see above", "x", "Exercise 1: not quite\n")
+    assert any("no solution" in p for p in prose.check_exercises(P, unsolved))
+
+
+def test_judgment_check_counts_questions_answers_and_predictions() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("# t"), new_markdown_cell("**Predict, then run:** guess."),
+                             new_markdown_cell("## Your turn\n### Exercise 4 (judgment) · metric?"),
+                             new_markdown_cell("## Solutions\n**Model answer:** x\n\n**Self-check:**\n- y")])
+    problems = "\n".join(prose.check_judgment(P, nb))
+    assert "1 judgment exercises" in problems and "1 '**Predict, then run' prompts" in problems
+    nb.cells[2].source += "\n### Exercise 5 (judgment) · latency halves?"
+    nb.cells[1].source += "\n\n**Predict, then run:** again."
+    assert "2 judgment exercises but 1 '**Model answer'" in "\n".join(prose.check_judgment(P, nb))
+
+
+def test_reading_time_check_reports_a_wrong_estimate() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("# t\nabout 5 min"), new_markdown_cell("word " * 3000)])
+    assert prose.reading_minutes(nb) == 15
+    problems = prose.check_reading_time(P, nb, planned=5)
+    assert len(problems) == 2 and "about 15 min" in problems[0]
+
+
+def test_source_sync_check_reports_an_edit_not_rebuilt(tmp_path: Path) -> None:
+    path = ROOT / "notebooks" / "00_course_map.ipynb"
+    notebook, source = read(path), jupytext.read(path.with_suffix(".py"))
+    assert prose.check_source_sync(path, notebook, source) == []
+    source.cells[3].source += "\nprint('edited')"
+    assert "cell 3: differs" in prose.check_source_sync(path, notebook, source)[0]
+
+
+@pytest.mark.parametrize("value", [0.0930233, 1576.0, 2.143])
+def test_answer_forms_cover_the_usual_roundings(value: float) -> None:
+    forms = prose._answer_forms(value)
+    assert f"{value:.2f}" in forms or len(f"{value:.2f}".replace('.', '').lstrip('0')) < 2
