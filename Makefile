@@ -16,7 +16,8 @@ CLAIMS_ARGS := -n 2 --dist load -p no:cacheprovider
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv on first use)"
 	@echo "make test     unit, hygiene and browser tests + strict nbval on every notebook"
-	@echo "make check    like test, but --nbval-lax (macOS/ARM, Windows: last digits may differ)"
+	@echo "make check    like test, but --nbval-lax: runs every notebook and its scorecard asserts,"
+	@echo "              compares no stored output (macOS/ARM, Windows: last digits may differ)"
 	@echo "make claims   every scorecard claim at seeds 1-3 (CI runs it after make test)"
 	@echo "make knobs    Run All with each knob at each end of its documented range"
 	@echo "make execute  build each notebook from its .py source and execute it (NOTEBOOKS=...)"

@@ -41,7 +41,9 @@
 # widget and watch a trade-off change. The numbers you see are the numbers the tests check.
 #
 # The cell below holds the notebook's parameters (every notebook has one, tagged `parameters`);
-# the one after it loads the tools and checks your environment.
+# the next one lists each knob with its valid range, and the one after it loads the tools and
+# checks your environment. Numbers in the text are for the default parameters; a number in
+# `code font` is an input someone chose, and every other number is printed by a cell above it.
 
 # %% tags=["parameters"]
 # Parameters: the defaults of the study planner further down.
@@ -140,8 +142,8 @@ else:
 # | 3 | Data and features | Which signals exist *at prediction time*, and how are they computed? | "Every feature is computed as of the decision time; I never join in anything the system could not have known." |
 # | 4 | Model | What is the simplest thing that works, and what does more complexity buy? | "I start with a rule and a logistic regression, and add gradient boosting only if it pays for its latency." |
 # | 5 | Training | How do I split, weight and refresh the data? | "I split by time with a gap for label delay, and recalibrate if I downsample." |
-# | 6 | Evaluation | Which offline metric tracks the business metric, and how do I confirm online? | "Under `0.2 %` positives I report PR-AUC and recall at the review budget, then run a shadow test and an A/B with a guardrail." |
-# | 7 | Serving | Batch or real time, what latency per stage, what if a dependency fails? | "Scoring takes 3 ms of a `50` ms budget; features come from an online store that the training pipeline also reads." |
+# | 6 | Evaluation | Which offline metric tracks the business metric, and how do I confirm online? | "With fraud this rare I report PR-AUC and recall at the review budget, then run a shadow test and an A/B with a guardrail." |
+# | 7 | Serving | Batch or real time, what latency per stage, what if a dependency fails? | "Scoring takes a few milliseconds of the budget; features come from an online store that the training pipeline also reads." |
 # | 8 | Monitoring and iteration | How do I know it broke, and how does it get better? | "I watch input drift and score drift daily, performance as labels arrive, and I keep a random holdout against feedback loops." |
 #
 # The table below shows where each step is practised: its own step notebook, and every case study,
@@ -164,7 +166,7 @@ where_practised
 # Each step is taught twice: once on its own, where one idea gets the room it needs, and once inside
 # every case study, where you see how it connects to the other seven.
 #
-# ## The map of all fifteen notebooks
+# ## The map of the course
 #
 # The course is written in stages. The table is computed from the notebooks folder, so it is always
 # true: *ready* notebooks can be opened now, *planned* ones are on the way.

@@ -24,21 +24,35 @@ import nbformat
 
 IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
 
-CODE_SPAN = re.compile(r"`[^`]*`")
+CODE_SPAN = re.compile(r"`([^`]*)`")
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 HTML_TAG = re.compile(r"<[^>]+>")
+EMPHASIS = re.compile(r"(?<![\w])[_*]+|[_*]+(?![\w])")
 HEADING_NUMBER = re.compile(r"^(#+\s*)(?:Exercise\s+)?\d+(?:\.\d+)*[.:)]?", re.M)
 NOTEBOOK_REF = re.compile(r"\b\d\d\s*·")
+# "step 3", "cells 22, 24 and 30", "exercises 1-3": references, not results (a list continues
+# only with one- or two-digit numbers, so "step 3, 745 customers" still checks 745).
 REFERENCE = re.compile(
     r"\b(?:steps?|sections?|cells?|exercises?|notebooks?|chapters?|figures?|parts?|questions?|"
-    r"rows?|columns?|claims?|seeds?|§|#)\s+\d+(?:\s*(?:[-–,]|and|or|to)\s*\d+)*",
+    r"rows?|columns?|claims?|§|#)\s+\d+(?:\s*(?:[-–,]|and|or|to)\s*\d{1,2}\b)*",
     re.I,
 )
-CITATION_YEAR = re.compile(r"(?:et al\.?,?|[A-Z][a-zA-Z]+,?|\(|;)\s+(?:19|20)\d\d[a-z]?\b")
-# A number standing alone: not glued to a letter, @, _ or a hyphenated word on either side.
-PROSE_NUMBER = re.compile(r"(?<![\w@.\-/])([-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?)(?![\w@]|-[A-Za-z]|\.\d)(\s?%)?")
-OUTPUT_NUMBER = re.compile(r"[-−]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[-−]?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# Years in citations: "Chapelle et al. 2012", "(Joachims 2017)", "Hager et al., 2024".
+CITATION_YEAR = re.compile(
+    r"(?:et al\.?,?\s+|\(\s*[A-Z][\w-]+(?:\s+(?:and|&)\s+[A-Z][\w-]+)?,?\s+|[A-Z][\w-]+,?\s+(?=(?:19|20)\d\d[a-z]?\)))"
+    r"(?:19|20)\d\d[a-z]?\b"
+)
+# A number: digits with optional thousands separators and decimals, or a bare ".93".
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+")
+# Suffixes a result may carry: a unit glued to it ("37ms", "9.7x") or a scale ("1.2M", "40k").
+SUFFIX = re.compile(r"(?:ms|s|x|×|pp|M|k|K)(?![A-Za-z])")
+SCALE = {"M": 1e6, "k": 1e3, "K": 1e3}
+NUMBER_WORDS = {w: n for n, w in enumerate(
+    "eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen".split(), start=11)}
+NUMBER_WORDS.update({w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)})
+WORD_NUMBER = re.compile(r"\b(" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+COUNT_OF = re.compile(r"\b(\d+) (?:of|in|out of) (\d+)\b")
 
 
 def _value(token: str) -> float:
@@ -50,75 +64,157 @@ def _decimals(token: str) -> int:
 
 
 def output_text(cell: nbformat.NotebookNode) -> str:
-    """What a code cell printed or displayed, as text (HTML tags stripped when only HTML exists)."""
+    """What a code cell printed or displayed, as text (HTML used when the plain text is only an
+    object's repr, as for a pandas Styler)."""
     parts = []
     for output in cell.get("outputs", []):
         if "text" in output:
             parts.append("".join(output["text"]))
             continue
         data = output.get("data", {})
-        if "text/plain" in data:
-            parts.append("".join(data["text/plain"]))
+        plain = "".join(data.get("text/plain", ""))
+        if plain and not re.match(r"^<[\w.]+ (?:object )?at 0x", plain.strip()):
+            parts.append(plain)
+        elif "text/html" in data:
+            parts.append(HTML_TAG.sub(" ", "".join(data["text/html"])))
         if "text/markdown" in data:
             parts.append("".join(data["text/markdown"]))
-        if "text/html" in data and "text/plain" not in data:
-            parts.append(HTML_TAG.sub(" ", "".join(data["text/html"])))
     return "\n".join(parts)
 
 
-def prose_numbers(markdown: str) -> list[str]:
+def numbers_in(text: str, *, prose: bool) -> list[tuple[str, float, int, bool]]:
+    """(token, value, decimals, signed) for each number standing on its own in ``text``.
+
+    Skipped: numbers glued to a word before them (``p99``, ``NDCG@10``, ``top-5``, ``L2``) and
+    numbers followed by a letter other than a unit suffix. In prose, a minus sign counts only
+    when it stands before the number (``−0.3``), not in a range (``0.5–0.8``).
+    """
+    found = []
+    for match in NUMBER.finditer(text):
+        begin, end = match.span()
+        before = text[max(0, begin - 2):begin]
+        after = text[end:end + 3]
+        if before[-1:] and (before[-1].isalnum() or before[-1] in "@_./\\" ):
+            continue
+        if before[-1:] in "-–" and before[:1].isalpha():
+            continue  # "top-5", "p-10"
+        suffix = SUFFIX.match(after)
+        if after[:1].isalpha() and not suffix:
+            continue
+        if after[:1] == "-" and after[1:2].isalpha() and "." not in match.group():
+            continue  # "15-minute", "5-fold": a description, not a result
+        if after[:1] == "." and after[1:2].isdigit():
+            continue
+        token = match.group()
+        value = _value(token)
+        if suffix and suffix.group() in SCALE:
+            value *= SCALE[suffix.group()]
+        signed = before[-1:] in "−-" and not before[:1].isdigit()
+        if signed and (prose or before[-1:] in "−-"):
+            value = -value
+        found.append((token, value, _decimals(token), signed))
+    return found
+
+
+def prose_numbers(markdown: str) -> list[tuple[str, float, int, bool]]:
     """The numbers in a Markdown text that the prose check holds to the outputs above."""
     text = HTML_COMMENT.sub(" ", markdown)
     text = CODE_SPAN.sub(" ", text)
     text = LINK_TARGET.sub("] ", text)
+    text = EMPHASIS.sub(" ", text)
     text = HEADING_NUMBER.sub(r"\1", text)
     text = NOTEBOOK_REF.sub(" ", text)
+    text = text.replace("In 60 seconds", " ")  # the closing section every notebook has
     text = REFERENCE.sub(" ", text)
     text = CITATION_YEAR.sub(" ", text)
     text = "\n".join(line for line in text.split("\n") if not line.startswith("*Navigation:*"))
+    counted = {m.start(g) for m in COUNT_OF.finditer(text) for g in (1, 2)}
     found = []
-    for match in PROSE_NUMBER.finditer(text):
-        token, percent = match.group(1), match.group(2)
-        if "." not in token and "," not in token and 0 <= abs(_value(token)) <= 10 and not percent:
-            continue
-        found.append(token + ("%" if percent else ""))
+    for token, value, decimals, signed in numbers_in(text, prose=True):
+        small = decimals == 0 and "," not in token and abs(value) <= 10
+        if small and not signed:
+            positions = [m.start() for m in re.finditer(rf"(?<![\d.,]){re.escape(token)}(?![\d])", text)]
+            if not any(p in counted for p in positions):
+                continue  # counts of steps, sections, seeds ... unless written "k of n"
+        found.append((token, value, decimals, signed))
+    for match in WORD_NUMBER.finditer(text):
+        found.append((match.group(), float(NUMBER_WORDS[match.group().lower()]), 0, False))
     return found
 
 
-def _matches(token: str, printed: list[float]) -> bool:
-    percent = token.endswith("%")
-    bare = token.rstrip("%")
-    value, decimals = abs(_value(bare)), _decimals(bare)
-    candidates = [(value, decimals)] + ([(value / 100, decimals + 2)] if percent else [])
-    for target, places in candidates:
-        half = 0.5 * 10 ** -places + 1e-9
+def _matches(number: tuple[str, float, int, bool], printed: list[float]) -> bool:
+    """Printed as the prose writes it, or rounded to the prose's digits; "18.4 %" also matches a
+    printed 0.184. A signed prose number must match the sign; an unsigned one matches either."""
+    token, value, decimals, signed = number
+    written = _value(token) if token[:1].isdigit() or token[:1] == "." else value  # "sixteen"
+    scale = abs(value) / abs(written) if written else 1.0  # "1.2M" is 1.2 million
+    for target, half in ((value, 0.5 * 10 ** -decimals * scale), (value / 100, 0.5 * 10 ** -(decimals + 2) * scale)):
         for v in printed:
-            v = abs(v)
-            if places == 0 and v < 100 and v != math.floor(v):
+            t = target
+            if not signed:
+                v, t = abs(v), abs(t)
+            if decimals == 0 and scale == 1 and abs(v) < 100 and v != math.floor(v) and half >= 0.5:
                 continue  # an integer in prose under 100 must be printed as that integer
-            if abs(v - target) <= half:
+            if abs(v - t) <= half + 1e-12:
                 return True
     return False
 
 
+def code_literals(notebook: nbformat.NotebookNode) -> set[float]:
+    """Every numeric literal written in the notebook's code (``1_000`` counts as 1000)."""
+    values: set[float] = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+                values.add(abs(float(node.value)))
+    return values
+
+
 def check_prose(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
-    """Every checked number in Markdown appears among the outputs of the code cells above it."""
+    """Every checked number in Markdown appears among the outputs of the code cells above it;
+    every number in a code span is a literal somewhere in the notebook's code; a notebook that
+    quotes results says they are for the default parameters."""
     problems = []
     printed: list[float] = []
+    literals = code_literals(notebook)
+    quotes_results = False
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
             if not cell.source.lstrip().startswith(IGNORE_MARK):
-                printed += [_value(t) for t in OUTPUT_NUMBER.findall(output_text(cell))]
+                typed = {t for t, *_ in numbers_in(cell.source, prose=False)}
+                printed += [v for t, v, _, _ in numbers_in(output_text(cell), prose=False) if t not in typed]
             continue
         if cell.cell_type != "markdown" or index == 0:
             continue
-        missing = [t for t in prose_numbers(cell.source) if not _matches(t, printed)]
+        numbers = prose_numbers(cell.source)
+        quotes_results |= bool(numbers)
+        missing = [n[0] for n in numbers if not _matches(n, printed)]
         if missing:
             problems.append(
                 f"{path.name} cell {index}: prose quotes {', '.join(missing)}, printed by no cell above "
                 "(print it above, or write an input/assumption in a code span)"
             )
+        for span in CODE_SPAN.findall(cell.source):
+            for token, value, _, _ in numbers_in(span, prose=False):
+                if abs(value) not in literals and abs(_value(token)) not in literals and not _in_code(token, notebook):
+                    problems.append(f"{path.name} cell {index}: `{span}` quotes {token}, which no code cell sets "
+                                    "(a number in code font is an input: it must be in the code)")
+    head = "\n".join(c.source for c in notebook.cells[:4] if c.cell_type == "markdown")
+    if quotes_results and "default parameters" not in head:
+        problems.append(f"{path.name}: its prose quotes results; say near the top that they are for the default parameters")
     return problems
+
+
+def _in_code(token: str, notebook: nbformat.NotebookNode) -> bool:
+    plain = token.replace(",", "")
+    return any(re.search(rf"(?<![\w.]){re.escape(plain)}(?![\w])", c.source.replace("_", ""))
+               for c in notebook.cells if c.cell_type == "code")
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,28 +243,15 @@ def _section_bounds(notebook: nbformat.NotebookNode) -> tuple[int, int, int] | N
     return start, solutions, end
 
 
-def _answer_forms(value: float) -> list[str]:
-    """Ways a number could be written in a cell that gives it away (two or more significant digits)."""
-    forms = set()
-    for places in range(0, 5):
-        text = f"{value:.{places}f}"
-        digits = text.replace("-", "").replace(".", "").lstrip("0")
-        if len(digits) >= 2 and float(text) != 0:
-            forms.add(text)
-            forms.add(f"{value:,.{places}f}")
-    if 0 < abs(value) < 1:
-        for places in range(0, 2):
-            text = f"{100 * value:.{places}f}"
-            if len(text.replace(".", "").lstrip("0")) >= 2:
-                forms.add(text + "%")
-                forms.add(text + " %")
-    return sorted(forms)
-
-
 def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
     """No exercise cell, check, hint or placeholder shows its expected value; checks compute it.
 
     The expected values come from the solutions, whose self-checks print ``answer: V`` when right.
+    In the exercise section (Markdown, code and outputs, up to the solutions) no number may be one
+    that the exercise's own self-check would accept, as written or as a percentage; no ``a / b``
+    of literals may compute it; a string answer may not appear in a hint or placeholder. Every
+    numeric exercise (``### Exercise N`` not marked ``(judgment)``) has a self-check, and its
+    solution prints ``correct ✓``.
     """
     bounds = _section_bounds(notebook)
     if bounds is None:
@@ -180,38 +263,93 @@ def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
         if cell.cell_type == "code":
             for m in CHECK_LINE.finditer(output_text(cell)):
                 answers[m.group("name").strip()] = m.group("answer").strip()
-    exercise_cells = [(i, c) for i, c in enumerate(notebook.cells[start:solutions], start)]
-    checked = set()
+    literal_names = _names_bound_to_literals(notebook)
+    exercise_cells = list(enumerate(notebook.cells[start:solutions], start))
+    calls: dict[str, tuple[float, float]] = {}
     for index, cell in exercise_cells:
         if cell.cell_type != "code":
             continue
-        for call in _check_calls(cell.source):
-            name, expected = call
-            checked.add(name)
-            if expected is not None and _is_literal(expected):
+        for name, expected, rel_tol, abs_tol in _check_calls(cell.source):
+            calls[name] = (rel_tol, abs_tol)
+            if expected is not None and (_is_literal(expected) or (isinstance(expected, ast.Name) and expected.id in literal_names)):
                 problems.append(f"{path.name} cell {index}: check of {name!r} compares with a literal "
                                 f"({ast.unparse(expected)}); compute it from the notebook's state")
-    for name in sorted(checked - set(answers)):
+    headings = "\n".join(c.source for _, c in exercise_cells if c.cell_type == "markdown")
+    numeric = {m.group(1) for m in re.finditer(r"^#{3,4}\s+Exercise\s+(\d+)(?![^\n]*\(judg)", headings, re.M)}
+    numeric |= {m.group(1) for m in re.finditer(r"\*\*Exercise\s+(\d+)\.?\*\*(?![^\n]*\(judg)", headings)}
+    checked_numbers = {re.sub(r"\D", "", name) for name in calls}
+    for number in sorted(numeric - checked_numbers):
+        problems.append(f"{path.name}: Exercise {number} has no self-check (mark it '(judgment)' if it is answered in words)")
+    for name in sorted(set(calls) - set(answers)):
         problems.append(f"{path.name}: exercise {name!r} has no solution whose self-check prints 'correct ✓'")
     for name, answer in answers.items():
-        try:
-            value = float(answer.strip("[]").split(",")[0])
-        except ValueError:
-            continue
-        forms = _answer_forms(value)
-        for index, cell in exercise_cells:
-            text = cell.source + "\n" + output_text(cell)
-            for form in forms:
-                if re.search(rf"(?<![\d.,]){re.escape(form)}(?![\d])", text):
-                    problems.append(f"{path.name} cell {index}: shows {form}, the expected answer of {name!r}")
-            for a, b in re.findall(r"(\d[\d_,]*\.?\d*)\s*/\s*(\d[\d_,]*\.?\d*)", cell.source):
-                denominator = _value(b.replace("_", ""))
-                if denominator and math.isclose(_value(a.replace("_", "")) / denominator, value, rel_tol=5e-3):
-                    problems.append(f"{path.name} cell {index}: '{a} / {b}' computes the answer of {name!r}")
+        rel_tol, abs_tol = calls.get(name, (0.02, 0.0))
+        for value in _answer_values(answer):
+            if isinstance(value, str):
+                for index, cell in exercise_cells:
+                    if cell.cell_type == "code" and re.search(rf"[\"']{re.escape(value)}[\"']", cell.source, re.I):
+                        problems.append(f"{path.name} cell {index}: shows {value!r}, the expected answer of {name!r}")
+                continue
+            for index, cell in exercise_cells:
+                text = cell.source + "\n" + (output_text(cell) if cell.cell_type == "code" else "")
+                for token, shown, _, _ in numbers_in(text, prose=False):
+                    if _gives_away(shown, value, rel_tol, abs_tol, token):
+                        problems.append(f"{path.name} cell {index}: shows {token}, which the self-check of "
+                                        f"{name!r} accepts")
+                for a, b in re.findall(r"(\d[\d_,]*\.?\d*)\s*[/÷]\s*(\d[\d_,]*\.?\d*)", cell.source):
+                    denominator = _value(b.replace("_", ""))
+                    if denominator and math.isclose(_value(a.replace("_", "")) / denominator, value, rel_tol=max(rel_tol, 5e-3)):
+                        problems.append(f"{path.name} cell {index}: '{a} / {b}' computes the answer of {name!r}")
     return problems
 
 
-def _check_calls(source: str) -> list[tuple[str, ast.expr | None]]:
+def _answer_values(answer: str) -> list[float | str]:
+    """The printed answer as numbers (every element of a list) or as a string."""
+    items = [a.strip() for a in answer.strip("[]()").split(",")] if answer[:1] in "[(" else [answer]
+    values: list[float | str] = []
+    for item in items:
+        try:
+            values.append(float(item))
+        except ValueError:
+            if item[:1] in "'\"" and len(item.strip("'\"")) >= 2:
+                values.append(item.strip("'\""))
+    return values
+
+
+def _gives_away(shown: float, value: float, rel_tol: float, abs_tol: float, token: str) -> bool:
+    """Would the self-check accept ``shown`` (or ``shown`` read as a percentage) for ``value``?"""
+    if float(value).is_integer() and abs(value) <= 10:
+        return False  # one-digit counts occur everywhere in exercise text; not a give-away
+    if shown == 0 and value != 0:
+        return False
+    candidates = [shown, shown / 100] if "." in token or abs(shown) > 1 else [shown]
+    return any(math.isclose(c, value, rel_tol=max(rel_tol, 1e-9), abs_tol=abs_tol) for c in candidates)
+
+
+def _names_bound_to_literals(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names assigned exactly once in the notebook, to a literal (``expected = 0.093``)."""
+    bound: dict[str, list[bool]] = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        bound.setdefault(target.id, []).append(_is_literal(node.value))
+                    elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple):
+                        for t, v in zip(target.elts, node.value.elts, strict=False):
+                            if isinstance(t, ast.Name):
+                                bound.setdefault(t.id, []).append(_is_literal(v))
+    return {name for name, kinds in bound.items() if kinds == [True]}
+
+
+def _check_calls(source: str) -> list[tuple[str, ast.expr | None, float, float]]:
+    """(exercise name, expected expression, rel_tol, abs_tol) of each ``check_answer`` call."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -223,7 +361,10 @@ def _check_calls(source: str) -> list[tuple[str, ast.expr | None]]:
                 continue
             expected = node.args[2] if len(node.args) > 2 else next(
                 (k.value for k in node.keywords if k.arg == "expected"), None)
-            calls.append((str(node.args[0].value), expected))
+            tol = {k.arg: k.value for k in node.keywords if k.arg in ("rel_tol", "abs_tol")}
+            rel = ast.literal_eval(tol["rel_tol"]) if "rel_tol" in tol and _is_literal(tol["rel_tol"]) else 0.02
+            absolute = ast.literal_eval(tol["abs_tol"]) if "abs_tol" in tol and _is_literal(tol["abs_tol"]) else 0.0
+            calls.append((str(node.args[0].value), expected, float(rel), float(absolute)))
     return calls
 
 
@@ -262,14 +403,15 @@ def check_judgment(path: Path, notebook: nbformat.NotebookNode, minimum: int = 2
 # Reading time
 
 WORDS_PER_MINUTE = 200      # prose, read attentively (notebook-style.md)
-CODE_LINES_PER_MINUTE = 10  # code read for what it does, outputs included
+CODE_LINES_PER_MINUTE = 10  # code lines (comments too) read for what they do, with their output
 MINUTES_PER_FIGURE = 0.5
 MINUTES_PER_EXERCISE = 4    # an honest attempt at one exercise
 
 
 def reading_minutes(notebook: nbformat.NotebookNode) -> int:
-    """Honest study time, rounded to 5 minutes: prose at 200 words a minute, code at 10 lines a
-    minute, half a minute a figure, four minutes an exercise; solutions are not counted."""
+    """Honest study time, rounded to 5 minutes: prose at 200 words a minute, code (comments
+    included) at 10 lines a minute, half a minute a figure, four minutes an exercise; solutions
+    are not counted."""
     bounds = _section_bounds(notebook)
     last = bounds[1] if bounds else len(notebook.cells)
     words = lines = figures = 0
@@ -277,7 +419,8 @@ def reading_minutes(notebook: nbformat.NotebookNode) -> int:
         if cell.cell_type == "markdown":
             words += len(re.findall(r"[A-Za-z0-9']+", CODE_SPAN.sub(" x ", cell.source)))
         elif cell.cell_type == "code":
-            lines += sum(1 for line in cell.source.split("\n") if line.strip() and not line.strip().startswith("#"))
+            lines += sum(1 for line in cell.source.split("\n")
+                         if line.strip() and not line.strip().startswith("# NBVAL"))
             figures += sum(1 for o in cell.get("outputs", []) if "image/png" in o.get("data", {}))
     exercises = 0
     if bounds:
@@ -309,16 +452,25 @@ def check_reading_time(path: Path, notebook: nbformat.NotebookNode, planned: int
 
 
 def check_source_sync(path: Path, notebook: nbformat.NotebookNode, source: nbformat.NotebookNode) -> list[str]:
-    """The executed notebook was built from its text source: same cells, sources and tags."""
-    def cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...]]]:
-        return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", []))) for c in nb.cells]
+    """The executed notebook was built from its text source: same cells, sources, tags (in any
+    order) and cell metadata (what survives jupytext's round trip; ``execution`` is dropped)."""
+    def cells(nb: nbformat.NotebookNode) -> list[tuple[str, str, tuple[str, ...], str]]:
+        rows = []
+        for c in nb.cells:
+            meta = {k: v for k, v in c.metadata.items() if k not in ("execution", "tags")}
+            rows.append((c.cell_type, c.source.strip(), tuple(sorted(c.metadata.get("tags", []))),
+                         repr(sorted(meta.items()))))
+        return rows
 
     built, text = cells(notebook), cells(source)
+    problems = []
+    if notebook.metadata.get("kernelspec") != source.metadata.get("kernelspec"):
+        problems.append(f"{path.name}: kernelspec differs from {path.with_suffix('.py').name}")
     if built == text:
-        return []
+        return problems
     if len(built) != len(text):
-        return [f"{path.name}: {len(built)} cells, but {path.with_suffix('.py').name} has {len(text)} "
-                f"(run `make execute NOTEBOOKS=notebooks/{path.name}`)"]
+        return problems + [f"{path.name}: {len(built)} cells, but {path.with_suffix('.py').name} has {len(text)} "
+                           f"(run `make execute NOTEBOOKS=notebooks/{path.name}`)"]
     first = next(i for i, (a, b) in enumerate(zip(built, text, strict=True)) if a != b)
-    return [f"{path.name} cell {first}: differs from {path.with_suffix('.py').name} "
-            f"(edit the .py, then `make execute NOTEBOOKS=notebooks/{path.name}`)"]
+    return problems + [f"{path.name} cell {first}: differs from {path.with_suffix('.py').name} "
+                       f"(edit the .py, then `make execute NOTEBOOKS=notebooks/{path.name}`)"]

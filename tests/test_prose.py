@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import jupytext
@@ -61,3 +62,29 @@ def test_knobs_cell_follows_the_parameters(path: Path) -> None:
     nxt = params[0] + 1
     assert nxt < len(cells) and "knobs" in tags[nxt], f"{path.name}: the cell after `parameters` must be tagged `knobs`"
     assert "check_knobs(KNOBS, globals())" in cells[nxt].source, f"{path.name}: the knobs cell must call check_knobs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_every_parameter_is_a_knob(path: Path) -> None:
+    """A parameter missing from KNOBS would leave AT_DEFAULTS True when a learner changes it."""
+    cells = read(path).cells
+    params = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+    knobs = next(c for c in cells if "knobs" in c.metadata.get("tags", []))
+    assigned = {t.id for node in ast.parse(params.source).body if isinstance(node, ast.Assign)
+                for target in node.targets for t in ast.walk(target) if isinstance(t, ast.Name)}
+    listed = {node.args[0].value for node in ast.walk(ast.parse(knobs.source))
+              if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Knob"
+              and node.args and isinstance(node.args[0], ast.Constant)}
+    assert assigned == listed, f"{path.name}: parameters {sorted(assigned)} but KNOBS lists {sorted(listed)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids)
+def test_scorecard_asserts_at_the_defaults(path: Path) -> None:
+    """The scorecard cell ends by enforcing itself, with nothing that could swallow the assert."""
+    cells = [c for c in read(path).cells if "scorecard" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged scorecard"
+    tree = ast.parse(cells[0].source)
+    last = tree.body[-1]
+    assert ast.unparse(last) == "enforce(scorecard, at_defaults=AT_DEFAULTS)", (
+        f"{path.name}: the scorecard cell must end with enforce(scorecard, at_defaults=AT_DEFAULTS)")
+    assert not any(isinstance(n, ast.Try) for n in ast.walk(tree)), f"{path.name}: no try/except in the scorecard cell"

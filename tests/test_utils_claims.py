@@ -78,7 +78,8 @@ def test_timing_reports_best_p50_and_pooled_p99() -> None:
     latency = measure(lambda n: sum(range(n)), [200] * 50, repeats=3)
     assert latency.calls == 150 and latency.repeats == 3
     assert 0 < latency.p50 <= latency.p99
-    assert "best of 3 repeats" in str(latency)
+    assert "CPU p50" in str(latency) and "3 repeats" in str(latency)
+    assert latency.wall_p50 <= latency.p99
     with pytest.raises(ValueError, match="repeats=0"):
         measure(len, [1], repeats=0)
     with pytest.raises(ValueError, match="at least one"):
@@ -91,3 +92,30 @@ def test_check_answer_prints_the_answer_only_when_right(capsys: pytest.CaptureFi
     assert not check_answer("Ex", 0.2, 0.093, hint="which count?")
     out = capsys.readouterr().out
     assert "not quite" in out and "0.093" not in out
+
+
+@pytest.mark.parametrize("holds", [float("nan"), "False", 0.3, None])
+def test_scorecard_holds_must_be_a_boolean(holds: object) -> None:
+    with pytest.raises(ValueError, match="holds must be True or False"):
+        build([("claim", 1.0, "> 0", holds)])
+    import numpy as np
+    assert build([("claim", 1.0, "> 0", np.float64(1.0) > 0)])["holds"].all()
+
+
+def test_knob_specs_that_would_mislead_are_rejected() -> None:
+    with pytest.raises(ValueError, match="integer knob needs integer bounds"):
+        Knob("BIAS", 1, 0.5, 2)
+    with pytest.raises(ValueError, match="default 9 is outside"):
+        Knob("N", 9, 1, 5)
+    free = Knob("QUESTIONS", ["a?"], free=True, doc="questions to ask")
+    assert free.check(["b?"]) == ["b?"] and free.ends() == []
+
+
+def test_check_answer_handles_numpy_numbers_and_arrays(capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+    assert check_answer("Ex", 0.1005, np.float32(0.1), rel_tol=0.01)
+    assert not check_answer("Ex", 0.2, np.float32(0.1), rel_tol=0.01)
+    assert check_answer("Ex", [1.0, 2.0], np.array([1.0, 2.0]))
+    assert not check_answer("Ex", 3, np.array([1.0, 2.0]))
+    assert check_answer("Ex", np.int64(7), 7, rel_tol=0)
+    capsys.readouterr()

@@ -48,7 +48,7 @@ def test_check_answer_verdicts(capsys: pytest.CaptureFixture[str]) -> None:
     assert check_answer("Exercise 3", " PR-AUC ", "pr-auc") is True
     assert check_answer("Exercise 3", "abc", 3.0) is False
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "Exercise 1: correct ✓"
+    assert out[0] == "Exercise 1: correct ✓ (answer: 0.101)"
     assert out[1].startswith("Exercise 1: not quite (got 0.2). Hint: divide first")
     assert out[2].startswith("Exercise 1: not attempted yet")
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
+
+import numpy as np
 
 #: The placeholder learners replace; an exercise left at it is reported as "not attempted yet".
 TODO: Any = None
 
 
 def _close(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
-    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+    if isinstance(expected, np.ndarray):
+        expected = expected.tolist()
+    if isinstance(answer, np.ndarray):
+        answer = answer.tolist()
+    if isinstance(expected, numbers.Real) and not isinstance(expected, (bool, np.bool_)):
         try:
             return math.isclose(float(answer), float(expected), rel_tol=rel_tol, abs_tol=abs_tol)
         except (TypeError, ValueError):
@@ -29,8 +36,10 @@ def _close(answer: Any, expected: Any, rel_tol: float, abs_tol: float) -> bool:
 
 def _fmt(value: Any) -> str:
     """The answer as the solutions print it (tests/exercises.py reads it to find leaked answers)."""
-    if isinstance(value, float):
-        return f"{value:.6g}"
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_, numbers.Integral)):
+        return f"{float(value):.6g}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
     return repr(value) if isinstance(value, str) else str(value)

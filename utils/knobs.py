@@ -30,7 +30,8 @@ class Knob:
 
     ``low``/``high`` bound a number (an int knob when the default is an int); ``choices`` lists the
     allowed values of a categorical knob; ``path=True`` marks an optional file or folder
-    (``None`` or a path that exists). ``ends`` overrides the values ``make knobs`` tries.
+    (``None`` or a path that exists); ``free=True`` a value the notebook checks itself (say, a
+    list of questions), described in ``doc``.
     """
 
     name: str
@@ -40,13 +41,18 @@ class Knob:
     doc: str = ""
     choices: tuple[Any, ...] | None = None
     path: bool = False
+    free: bool = False
 
     def __post_init__(self) -> None:
-        kinds = (self.low is not None or self.high is not None, self.choices is not None, self.path)
+        kinds = (self.low is not None or self.high is not None, self.choices is not None, self.path, self.free)
         if sum(kinds) != 1:
-            raise ValueError(f"knob {self.name}: give exactly one of low/high, choices or path=True")
+            raise ValueError(f"knob {self.name}: give exactly one of low/high, choices, path=True or free=True")
         if kinds[0] and (self.low is None or self.high is None or self.low > self.high):
             raise ValueError(f"knob {self.name}: low={self.low!r} and high={self.high!r} must both be set, low <= high")
+        if kinds[0] and self.is_int and not (float(self.low).is_integer() and float(self.high).is_integer()):
+            raise ValueError(f"knob {self.name}: an integer knob needs integer bounds; got {self.low!r}, {self.high!r}")
+        if kinds[0] and not self.low <= self.default <= self.high:
+            raise ValueError(f"knob {self.name}: default {self.default!r} is outside [{self.low!r}, {self.high!r}]")
 
     @property
     def is_int(self) -> bool:
@@ -54,6 +60,8 @@ class Knob:
 
     def check(self, value: Any) -> Any:
         """Return ``value`` if it is valid for this knob, else raise ValueError naming knob and range."""
+        if self.free:
+            return value
         if self.path:
             if value is None:
                 return None
@@ -70,8 +78,9 @@ class Knob:
         return check_float(self.name, value, float(self.low), float(self.high))
 
     def ends(self) -> list[Any]:
-        """The values ``make knobs`` runs: both ends of a range, every choice, nothing for a path."""
-        if self.path:
+        """The values ``make knobs`` runs: both ends of a range, every other choice; none for a path
+        or a free knob (their notebooks test those inputs themselves)."""
+        if self.path or self.free:
             return []
         if self.choices is not None:
             return [c for c in self.choices if c != self.default]
@@ -80,6 +89,8 @@ class Knob:
         return [cast(v) for v in (self.low, self.high) if cast(v) != self.default]
 
     def describe(self) -> str:
+        if self.free:
+            return "see what it does"
         if self.path:
             return "None, or an existing path"
         if self.choices is not None:

@@ -14,6 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: Environment variable that makes :func:`enforce` assert at any parameters (set by ``make claims``).
@@ -38,10 +39,9 @@ def build(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
         if len(row) not in (4, 5):
             raise ValueError(f"a scorecard row needs (claim, value, reference, holds[, reason]); got {row!r}")
         claim, value, reference, holds = row[:4]
-        try:
-            ok = bool(holds)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"claim {claim!r}: holds must be True or False; got {holds!r}") from error
+        if not isinstance(holds, (bool, np.bool_)):
+            raise ValueError(f"claim {claim!r}: holds must be True or False (a comparison); got {holds!r}")
+        ok = bool(holds)
         reason = row[4] if len(row) == 5 else f"{_show(value)} does not meet {reference}"
         records.append((str(claim), _show(value), str(reference), ok, "" if ok else str(reason)))
     if not records:

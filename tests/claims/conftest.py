@@ -29,11 +29,19 @@ def knobs_of(notebook: nbformat.NotebookNode) -> list[Knob]:
     return list(namespace["KNOBS"])
 
 
-def run_with(source: Path, params: dict[str, Any], env: dict[str, str] | None = None) -> float:
-    """Run a notebook with injected ``params``; fail the test with the failing cell's message."""
+def scorecard_text(notebook: nbformat.NotebookNode) -> str:
+    """What the scorecard cell displayed (its table), as plain text."""
+    cell = notebook.cells[tagged(notebook, "scorecard")]
+    return "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell.get("outputs", []))
+
+
+def run_with(source: Path, params: dict[str, Any], env: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """Run a notebook with injected ``params``; return it executed, or fail the test with the
+    failing cell's message."""
     notebook = inject(load(notebook_path(source)), params)
     try:
-        return run(notebook, env=env)
+        run(notebook, env=env)
+        return notebook
     except CellExecutionError as error:
         text = str(error)
         pytest.fail(f"{source.stem} with {params}: Run All stopped.\n{text[-3000:]}", pytrace=False)

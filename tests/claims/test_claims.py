@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.claims.conftest import SOURCES, knobs_of, run_with
+from tests.claims.conftest import SOURCES, knobs_of, run_with, scorecard_text
+from tests.hygiene import read
 from tests.tools.runner import load, tagged
 from utils.scorecard import STRICT_ENV
 
@@ -33,7 +34,11 @@ CASES = [(s, seed) for s in SOURCES if _has_seeded_scorecard(s) for seed in SEED
 
 @pytest.mark.parametrize(("source", "seed"), CASES, ids=[f"{s.stem}-seed{seed}" for s, seed in CASES])
 def test_every_claim_holds_at_seed(source: Path, seed: int) -> None:
-    run_with(source, {"SEED": seed}, env={STRICT_ENV: "1"})
+    executed = run_with(source, {"SEED": seed}, env={STRICT_ENV: "1"})
+    # A notebook that ignored SEED would pass here without testing anything new.
+    assert scorecard_text(executed) != scorecard_text(read(source.with_suffix(".ipynb"))), (
+        f"{source.stem}: the scorecard at SEED={seed} is identical to the committed one at the defaults; "
+        "does the notebook use SEED everywhere?")
 
 
 def test_the_tier_covers_the_case_studies() -> None:

@@ -48,8 +48,16 @@ def _run(path: Path) -> tuple[bool, float, dict[str, object], str]:
         return False, float("nan"), {}, str(error).strip().splitlines()[-1][:200]
     text = "".join(o.get("text", "") for o in notebook.cells[-1].outputs)
     card = json.loads(text.split("SCORECARD-JSON", 1)[1]) if "SCORECARD-JSON" in text else {}
-    timings = {k: v for k, v in card.items() if "p50" in k}
+    timings = {k: v for k, v in card.items() if "p50" in k or "CPU" in k}
     return True, seconds, timings, ""
+
+
+def _number(text: object) -> bool:
+    try:
+        float(str(text))
+    except ValueError:
+        return False
+    return True
 
 
 def main() -> int:
@@ -60,10 +68,11 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
     paths = [Path(p).with_suffix(".ipynb") for p in args.notebooks] or sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
-    failures = 0
+    failures, quiet = 0, {}
     for path in paths:
         ok, seconds, timings, error = _run(path)
         failures += not ok
+        quiet[path.name] = timings
         print(f"quiet   {path.name}: {'finished' if ok else 'FAILED ' + error} in {seconds:.1f} s; {timings}", flush=True)
     burners = [mp.Process(target=_burn, args=(args.max_seconds,), daemon=True) for _ in range(args.workers)]
     for b in burners:
@@ -72,15 +81,20 @@ def main() -> int:
         for path in paths:
             for attempt in range(1, args.runs + 1):
                 ok, seconds, timings, error = _run(path)
-                failures += not ok
+                ratios = {k: float(v) / float(quiet[path.name][k]) for k, v in timings.items()
+                          if k in quiet[path.name] and _number(v) and _number(quiet[path.name][k])
+                          and float(quiet[path.name][k]) > 0}
+                slow = {k: r for k, r in ratios.items() if r >= 2}
+                failures += (not ok) + bool(slow)
                 print(f"loaded  {path.name} run {attempt}: {'finished' if ok else 'FAILED ' + error} "
-                      f"in {seconds:.1f} s; {timings}", flush=True)
+                      f"in {seconds:.1f} s; {timings}; loaded/quiet "
+                      f"{ {k: round(r, 2) for k, r in ratios.items()} }{' OVER 2x' if slow else ''}", flush=True)
     finally:
         for b in burners:
             b.terminate()
         for b in burners:
             b.join()
-    print(f"{failures} failed runs")
+    print(f"{failures} failed runs (Run All stopped, or an asserted timing moved 2x or more under load)")
     return 1 if failures else 0
 
 
