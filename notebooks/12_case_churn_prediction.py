@@ -17,7 +17,7 @@
 # # 12 · Churn prediction
 # *Find the subscribers an offer will actually keep — not just the ones who are leaving.*
 #
-# about 35 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03 (leakage) and 06 (evaluation) go deeper
+# about 90 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03 (leakage) and 06 (evaluation) go deeper
 #
 # *Navigation:* ← [11 · Search ranking](11_case_search_ranking.ipynb) · [Course map](00_course_map.ipynb) · [13 · RAG assistant](13_case_rag_assistant.ipynb) →
 #
@@ -27,6 +27,12 @@
 # - beat a rule baseline with LightGBM on PR-AUC and top-decile lift, with calibrated probabilities;
 # - target a retention budget by uplift instead of risk, and measure the difference on a campaign simulator;
 # - ship a weekly batch scoring job that is idempotent, and say what to monitor once it runs.
+#
+# **15-minute path:** 1 (clarify the problem), the leaky column in 3, 6 (evaluation: offline, then
+# "whom will the offer keep?" and the comparison over seeds), and the scorecard.
+#
+# Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are inputs we
+# chose. With other settings, read the printed outputs.
 
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
@@ -37,16 +43,28 @@ BUDGET = 1_000           # retention offers the team can send this week
 OFFER_COST = 5.0         # euros per offer sent (the discount plus handling)
 CUSTOMER_VALUE = 200.0   # euros a saved average customer is worth (margin over their lifetime)
 
+# %% tags=["knobs"]
+from utils.knobs import Knob, check_knobs, knob_table
+
+KNOBS = [
+    Knob("SEED", 0, 0, 2**32 - 1, "seed of the world and every model"),
+    Knob("N_CUSTOMERS", 20_000, 5_000, 40_000, "subscribers ever seen in the data"),
+    Knob("HORIZON_WEEKS", 8, 4, 12, "churn = cancels within this many weeks of the snapshot"),
+    Knob("BUDGET", 1_000, 100, 4_000, "retention offers per week (the widget's range)"),
+    Knob("OFFER_COST", 5.0, 1.0, 30.0, "euros per offer sent"),
+    Knob("CUSTOMER_VALUE", 200.0, 50.0, 600.0, "euros a saved average customer is worth"),
+]
+AT_DEFAULTS = check_knobs(KNOBS, globals())   # ValueError names the knob, its value and its range
+knob_table(KNOBS, globals())
+
 # %%
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM threads sleep, not spin, on a busy machine
 import hashlib
-import io
 import sqlite3
 import tempfile
-import time
-from contextlib import closing, redirect_stdout
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,7 +83,8 @@ from sklearn.preprocessing import StandardScaler
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
-from utils.churn import make_churn_world
+from utils.churn import ChurnWorld, make_churn_world
+from utils.timing import measure
 
 for module, minimum in [(np, (2, 0)), (pd, (2, 2)), (sklearn, (1, 5)), (lgb, (4, 0))]:
     have = tuple(int(part) for part in module.__version__.split(".")[:2])
@@ -112,8 +131,8 @@ print(f"monthly revenue of that base    {price_now[eligible_now].sum():>8,.0f} E
 print(f"offers we can send this week    {BUDGET:>8,}  ({BUDGET / len(eligible_now):.3f} of the base)")
 
 # %% [markdown]
-# 10,472 customers are subscribed at the decision week (week 52), paying 143,927 EUR a month; about
-# 190 customers cancel every week, and the 1,000 offers we can afford reach 0.095 of the base:
+# At the decision week (week 52), 10,472 customers are subscribed, paying 143,927 EUR a month; about
+# 192.5 customers cancel every week, and the 1,000 offers we can afford reach 0.095 of the base:
 # **whom** to contact is the whole problem.
 #
 # > **Say it in the interview:** "Before the model: what action does the score trigger, how many
@@ -143,9 +162,9 @@ print(f"offers we can send this week    {BUDGET:>8,}  ({BUDGET / len(eligible_no
 CHURN_WEEK = customers["churn_week"].to_numpy(dtype=float, na_value=np.inf)
 
 
-def churn_label(ids: np.ndarray, snapshot: int) -> np.ndarray:
+def churn_label(ids: np.ndarray, snapshot: int, churn_week: np.ndarray = CHURN_WEEK) -> np.ndarray:
     """1 if the customer cancels in weeks [snapshot, snapshot + H), else 0."""
-    week = CHURN_WEEK[ids]
+    week = churn_week[ids]
     return ((week >= snapshot) & (week < snapshot + HORIZON_WEEKS)).astype(int)
 
 
@@ -162,7 +181,7 @@ print(f"customers who cancel within {HORIZON_WEEKS} weeks who had been idle: {id
 print(f"churn rate within {HORIZON_WEEKS} weeks, all eligible: {label_32.mean():.3f}")
 
 # %% [markdown]
-# Of the 240 customers idle for four weeks before week 32, 0.658 are **still paying** eight weeks
+# Of the 240 customers idle for four weeks before week `32`, 0.658 are **still paying** eight weeks
 # later: an "idle" label would call two in three of them churned when they are not — and section 6
 # shows that dormant payers are exactly the customers an offer can wake up and push out. It would
 # also miss most real cancellations: only 0.059 of the customers who cancel had been idle. The churn
@@ -180,7 +199,7 @@ for name in ["customers", "activity", "tickets", "price_changes", "cancel_page_v
 
 # %% [markdown]
 # Every feature is computed **as of the snapshot**, from weeks strictly before it: the same function
-# builds the model's rows (snapshots at weeks 12–32), the past campaign's rows (week 40) and this
+# builds the model's rows (snapshots at weeks `12`–`32`), the past campaign's rows (its campaign week) and this
 # week's scoring rows (week 52), so training and serving cannot disagree about what a feature means.
 # First the event logs become customer × week matrices, then `features(ids, week)` slices windows
 # out of them: activity in the last 4 weeks against the 8 before (a *trend*), idle weeks, tickets
@@ -188,45 +207,50 @@ for name in ["customers", "activity", "tickets", "price_changes", "cancel_page_v
 # the last 4 weeks.
 
 # %%
-n_customers, n_weeks = SESSIONS.shape
+def event_matrices(w: ChurnWorld) -> dict[str, np.ndarray]:
+    """A world's event logs as customers x weeks matrices, plus the per-customer columns features use."""
+    n, weeks = len(w.customers), w.n_weeks
+
+    def weekly(events: pd.DataFrame, column: str | None = None) -> np.ndarray:
+        values = np.ones(len(events)) if column is None else events[column].to_numpy(dtype=float)
+        matrix = np.zeros((n, weeks))     # count of events per customer and week, or the sum of `column`
+        np.add.at(matrix, (events["customer_id"].to_numpy(), events["week"].to_numpy()), values)
+        return matrix
+
+    sessions = w.activity.pivot(index="customer_id", columns="week", values="sessions")
+    changes = w.price_changes
+    rise_week, rise_pct = np.full(n, 10_000), np.zeros(n)
+    rise_week[changes["customer_id"].to_numpy()] = changes["week"].to_numpy()
+    rise_pct[changes["customer_id"].to_numpy()] = changes.eval("new_price / old_price - 1").to_numpy()
+    return {"sessions": sessions.reindex(index=range(n), columns=range(weeks)).to_numpy(dtype=float),
+            "tickets": weekly(w.tickets, "n_tickets"), "cancel_visits": weekly(w.cancel_page_visits),
+            "rise_week": rise_week, "rise_pct": rise_pct,
+            "plan": w.customers["plan"].cat.codes.to_numpy(), "signup": w.customers["signup_week"].to_numpy()}
 
 
-def weekly_matrix(events: pd.DataFrame, column: str | None = None) -> np.ndarray:
-    """Customers x weeks matrix from an event log (count of events, or the sum of `column`)."""
-    values = np.ones(len(events)) if column is None else events[column].to_numpy(dtype=float)
-    matrix = np.zeros((n_customers, n_weeks))
-    np.add.at(matrix, (events["customer_id"].to_numpy(), events["week"].to_numpy()), values)
-    return matrix
-
-
-TICKETS = weekly_matrix(world.tickets, "n_tickets")
-CANCEL_VISITS = weekly_matrix(world.cancel_page_visits)
-RISE_WEEK = np.full(n_customers, 10_000)
-RISE_WEEK[rises.index.to_numpy()] = world.price_changes["week"].to_numpy()
-RISE_PCT = np.zeros(n_customers)
-RISE_PCT[rises.index.to_numpy()] = (world.price_changes.eval("new_price / old_price - 1")).to_numpy()
-PLAN_CODE = customers["plan"].cat.codes.to_numpy()
-SIGNUP = customers["signup_week"].to_numpy()
+EVENTS = event_matrices(world)      # built once; features() slices windows out of it
+CANCEL_VISITS = EVENTS["cancel_visits"]
 
 
 # %%
-def features(ids: np.ndarray, week: int) -> pd.DataFrame:
+def features(ids: np.ndarray, week: int, events: dict[str, np.ndarray] = EVENTS) -> pd.DataFrame:
     """Features of customers `ids` as of the start of `week`, from weeks < week only."""
-    recent, earlier = SESSIONS[ids, week - 4:week], SESSIONS[ids, week - 12:week - 4]
+    e = events
+    recent, earlier = e["sessions"][ids, week - 4:week], e["sessions"][ids, week - 12:week - 4]
     last_4w, prev_8w = np.nanmean(recent, axis=1), np.nanmean(earlier, axis=1)
-    risen = RISE_WEEK[ids] < week
+    risen = e["rise_week"][ids] < week
     return pd.DataFrame({
         "sessions_last_4w": last_4w,
         "sessions_prev_8w": prev_8w,
         "activity_trend": (last_4w + 0.5) / (prev_8w + 0.5),   # < 1: using the product less
         "idle_weeks_last_4w": (recent == 0).sum(axis=1),
-        "tickets_last_4w": TICKETS[ids, week - 4:week].sum(axis=1),
-        "tickets_last_12w": TICKETS[ids, week - 12:week].sum(axis=1),
-        "weeks_since_price_rise": np.where(risen, week - RISE_WEEK[ids], 99),
-        "price_rise_pct": np.where(risen, RISE_PCT[ids], 0.0),
-        "tenure_weeks": week - SIGNUP[ids],
-        "plan": PLAN_CODE[ids],
-        "cancel_visits_last_4w": CANCEL_VISITS[ids, week - 4:week].sum(axis=1),
+        "tickets_last_4w": e["tickets"][ids, week - 4:week].sum(axis=1),
+        "tickets_last_12w": e["tickets"][ids, week - 12:week].sum(axis=1),
+        "weeks_since_price_rise": np.where(risen, week - e["rise_week"][ids], 99),
+        "price_rise_pct": np.where(risen, e["rise_pct"][ids], 0.0),
+        "tenure_weeks": week - e["signup"][ids],
+        "plan": e["plan"][ids],
+        "cancel_visits_last_4w": e["cancel_visits"][ids, week - 4:week].sum(axis=1),
     })
 
 
@@ -252,8 +276,8 @@ test = data[data["snapshot"] == TEST_WEEK]
 data.groupby("snapshot").agg(customers=("label", "size"), churn_rate=("label", "mean")).round(3)
 
 # %% [markdown]
-# Snapshots every 4 weeks: four for training (12–24), week 28 for validation (calibration and model
-# choice) and week 32 as the test set. The table shows the eligible customers and the churn rate
+# Snapshots every 4 weeks: four for training (`12`–`24`), week `28` for validation (calibration and model
+# choice) and week `32` as the test set. The table shows the eligible customers and the churn rate
 # within 8 weeks at each: about one customer in ten cancels — imbalanced, but not extremely — and
 # the rate creeps up through the year (0.083 to 0.106), one more reason to validate and test on the
 # newest weeks rather than on a random sample.
@@ -275,8 +299,8 @@ plt.show()
 
 
 # %% [markdown]
-# Cancellers were drifting away for weeks before the snapshot (from about 5.4 to under 4 sessions a
-# week), while stayers barely move: the activity trend is a core signal.
+# Cancellers were drifting away for weeks before the snapshot (their line falls week after week),
+# while stayers barely move: the activity trend is a core signal.
 #
 # ### The leaky column
 #
@@ -316,7 +340,7 @@ pd.DataFrame({
 # ## 4. Model
 #
 # Three rungs: a **rule** a retention manager would write ("activity dropped": rank by the activity
-# trend), **logistic regression** on the same features, and **LightGBM** (small trees, 200 rounds).
+# trend), **logistic regression** on the same features, and **LightGBM** (small trees, `200` rounds).
 # Compared on the validation week by PR-AUC, the metric that reflects a ranked list of rare positives.
 
 # %%
@@ -361,17 +385,17 @@ importance = pd.Series(booster.feature_importance("gain"), index=FEATURES)
 # %% [markdown]
 # ## 5. Training
 #
-# - **Split by time, not by customer at random.** Train on snapshots 12–24, choose and calibrate on
-#   28, test on 32. A random split would put the same customer's week-20 and week-24 rows on both
+# - **Split by time, not by customer at random.** Train on snapshots `12`–`24`, choose and calibrate on
+#   `28`, test on `32`. A random split would put the same customer's week-20 and week-24 rows on both
 #   sides and would test on the past.
-# - **Imbalance.** About 1 in 10 is a positive: enough to train on as is. Teams often downsample the
+# - **Imbalance.** About one in ten is a positive: enough to train on as is. Teams often downsample the
 #   majority class anyway (faster training); that shifts every probability upwards. We need honest
 #   probabilities, because the expected-value and uplift strategies multiply them by euros.
 # - **Calibration.** Checked on the test week for the model as trained, and for a downsampled twin
 #   repaired by an *isotonic map* (a non-decreasing step function from score to observed churn rate)
 #   fitted on the validation week. The number to read is the **expected calibration error (ECE)**:
 #   sort customers by prediction into ten equal bins, and average the gap between each bin's mean
-#   prediction and its observed churn rate. 0 is perfect; 0.01 means probabilities off by about a point.
+#   prediction and its observed churn rate. 0 is perfect; an ECE of one hundredth means probabilities off by about a point.
 # - **Cadence.** Features are recomputed weekly; labels are H weeks late, so a monthly retrain on the
 #   newest labelled snapshots is the natural rhythm.
 
@@ -461,7 +485,7 @@ evaluation
 #   which is the giveaway. At decision time, with the flag as it is actually known, its PR-AUC falls
 #   to 0.203, **below the honest LightGBM**: it learnt to wait for a signal that has not happened yet.
 # - The oracle (0.389) bounds what any model could reach: cancelling is a noisy weekly event, so even
-#   perfect knowledge of the hazard gives a modest PR-AUC. LightGBM reaches 0.63 of the oracle's PR-AUC.
+#   perfect knowledge of the hazard gives a modest PR-AUC. LightGBM reaches about two-thirds of the oracle's PR-AUC.
 # - ROC-AUC tells the same story with gaps that look smaller (0.696 for LightGBM, 0.586 for the rule):
 #   it rewards ordering the many stayers, while a contact list only cares about its top, which is what
 #   PR-AUC and lift measure.
@@ -553,10 +577,11 @@ uplift_models = fit_uplift(log_X, treated, churned)
 
 
 # %%
-def qini_curve(score: np.ndarray) -> np.ndarray:
+def qini_curve(score: np.ndarray, offered: np.ndarray | None = None, churn: np.ndarray | None = None) -> np.ndarray:
     """Extra customers retained when offering to the top k (k = 0..n), estimated from the log."""
+    offered, churn = (treated, churned) if offered is None else (offered, churn)
     order = np.argsort(-score, kind="stable")
-    t, stayed = treated[order], 1 - churned[order]
+    t, stayed = offered[order], 1 - churn[order]
     n_t, n_c = np.cumsum(t), np.cumsum(~t)
     kept_t, kept_c = np.cumsum(stayed * t), np.cumsum(stayed * ~t)
     return np.concatenate([[0.0], kept_t - kept_c * n_t / np.maximum(n_c, 1)])
@@ -580,10 +605,12 @@ ax.set(xlabel="customers in the past campaign's log, ranked best first (top k)",
        title="Where budgets live (left of the line), ranking by uplift retains more than ranking by risk")
 ax.legend()
 plt.show()
+print("mean height over the top fifth:", ", ".join(f"{name} {area:.1f}" for name, area in qini_area.items()))
 
 # %% [markdown]
-# Over the top fifth of the ranking — where weekly budgets live — the uplift ranking retains about
-# twice as many extra customers as the risk ranking (mean heights 26.7 against 13.6, in the legend).
+# Over the top fifth of the ranking — where weekly budgets live — the uplift ranking retains more
+# extra customers than the risk ranking (mean heights 26.7 against 13.6 in this world, printed under the figure;
+# how much more swings from world to world, and the comparison over four seeds comes below).
 # Further right the curves cross and wander: each point is a difference of two noisy counts from one campaign of 12,048
 # customers, so read the Qini curve for its shape at the top, not its last digits. This is the
 # offline evidence, from data we really have. Next, the simulator gives the ground truth for this
@@ -647,9 +674,10 @@ show_campaign()
 # %% [markdown]
 # One campaign on the simulator at the defaults (1,000 offers, 5 EUR each, 200 EUR per saved
 # customer). `saved` counts customers kept by the offer minus those it pushed out; `net_value` is the
-# value saved minus the cost. Risk targeting spends the whole budget, saves 21 and loses 427 EUR.
-# Expected value, still a risk ranking underneath (only reweighted by price), saves 25 (net 1,253 EUR):
-# the riskiest customers are not the ones who respond. Uplift targeting saves 74, net 11,195 EUR.
+# value saved minus the cost. In this world (seed 0), risk targeting spends the whole budget, saves 21
+# and loses 427 EUR. Expected value, still a risk ranking underneath (only reweighted by price), saves
+# 25 (net 1,253 EUR): the riskiest customers are not the ones who respond. Uplift targeting saves 74,
+# net 11,195 EUR. One world is one draw; how far these numbers move with the seed is measured below.
 # The figure below sweeps the budget for pure rankings (no value weighting, no stop rule).
 
 # %%
@@ -667,6 +695,11 @@ ax.set(xlabel="offers sent (budget)", ylabel="customers saved on the simulator",
 ax.legend()
 plt.show()
 
+# %% [markdown]
+# **Predict, then run:** give the risk ranking and the uplift ranking exactly the same `1,000` offers
+# (pure top-k lists, no value weighting). How many more customers will the uplift list save? And of the
+# risk model's top picks, how many are sleeping dogs, whom the offer pushes out?
+
 # %%
 rankings["by leaky model's risk"] = leaky_booster.predict(
     decision_X.assign(cancel_page_visited=visited_before(eligible_now, DECISION_WEEK)))
@@ -678,15 +711,72 @@ print(f"same budget: the top {BUDGET:,} of each ranking")
 print(summary[["saved", "expected_saved", "net_value"]].round(1).to_string())
 print("\nwho the risk model's top picks are:", pd.Series(top_risk_types).value_counts().to_dict())
 
+
 # %% [markdown]
-# With exactly the same 1,000 offers, the uplift ranking saves **71 customers against 21** for the
-# risk ranking: 50 more, 3.4 times as many. (The strategy table said 74: the uplift *strategy* ranks
-# by uplift × value, so it picks a slightly different thousand; here every list is a pure ranking by
-# its score.) `expected_saved`, computed from the true probabilities
-# rather than one draw of the future, says the same (79.1 against 13.8), so the gap is not luck. The
-# oracle, ranking by the true uplift, saves 141: our uplift model gets half of what is possible. The
-# leaky model's list does harm (−10). The last line says why risk fails: 510 of its top 1,000 are
-# sleeping dogs, whom the offer pushes out, and 90 are lost causes.
+# In this world, with exactly the same 1,000 offers, the uplift ranking saves **71 customers against
+# 21** for the risk ranking. (The strategy table said 74: the uplift *strategy* ranks by uplift × value,
+# so it picks a slightly different thousand; here every list is a pure ranking by its score.)
+# `expected_saved`, computed from the true probabilities rather than one draw of the future, says the
+# same (79.1 against 13.8). The oracle, ranking by the true uplift, saves 141: our uplift model gets
+# about half of what is possible. The leaky model's list does harm (−10). The last line says why risk
+# fails: 510 of its top 1,000 are sleeping dogs, whom the offer pushes out, and 90 are lost causes.
+
+# %% [markdown]
+# One seed is one world, one campaign log and one draw of the future. Is the gap luck? The helper
+# below re-runs sections 3–6 in brief — features, risk model, T-learner, the top `BUDGET` of each
+# ranking on the simulator — on the worlds of the next three seeds, with every other setting unchanged.
+#
+# **Predict, then run:** across four worlds, will ranking by uplift beat ranking by risk every time?
+# And will the risk ranking's saves stay near this world's, or swing?
+
+# %%
+# Helper: sections 3-6 in brief on the world of another seed (same knobs), for the spread over seeds.
+def uplift_vs_risk(seed: int) -> dict[str, float]:
+    w = make_churn_world(seed=seed, n_customers=N_CUSTOMERS, horizon_weeks=HORIZON_WEEKS)
+    events, churn_week = event_matrices(w), w.customers["churn_week"].to_numpy(dtype=float, na_value=np.inf)
+    rows = [(features(w.eligible(k), k, events), churn_label(w.eligible(k), k, churn_week)) for k in TRAIN_WEEKS]
+    risk_model = train_lgbm(pd.concat([X for X, _ in rows]), np.concatenate([y for _, y in rows]))
+    w_log = w.campaign_log
+    X_log = features(w_log["customer_id"].to_numpy(), int(w_log["campaign_week"].iloc[0]), events)
+    t, y = w_log["treated"].to_numpy(), w_log["churned"].to_numpy().astype(int)
+    half, oof = np.random.default_rng(seed).random(len(w_log)) < 0.5, np.empty(len(w_log))
+    for part in (half, ~half):
+        oof[part] = predict_uplift(fit_uplift(X_log[~part], t[~part], y[~part]), X_log[part])
+    k = int(QINI_SHARE * len(w_log)) + 1
+    qini_gain = qini_curve(oof, t, y)[:k].mean() - qini_curve(risk_model.predict(X_log), t, y)[:k].mean()
+    now = w.eligible(w.decision_week)
+    X_now = features(now, w.decision_week, events)
+    pick = lambda score: now[np.argsort(-score, kind="stable")[:BUDGET]]  # noqa: E731
+    risk = w.run_campaign(pick(risk_model.predict(X_now)), OFFER_COST, CUSTOMER_VALUE)
+    uplift = w.run_campaign(pick(predict_uplift(fit_uplift(X_log, t, y), X_now)), OFFER_COST, CUSTOMER_VALUE)
+    return seed_row(risk, uplift, qini_gain)
+
+
+def seed_row(risk, uplift, qini_gain: float) -> dict[str, float]:
+    return {"saved by risk": risk.saved, "saved by uplift": uplift.saved,
+            "saved, uplift - risk": uplift.saved - risk.saved,
+            "expected saves, uplift - risk": uplift.expected_saved - risk.expected_saved,
+            "Qini top fifth, uplift - risk": qini_gain}
+
+
+# %%
+SEEDS = [(SEED + i) % 2**32 for i in range(4)]     # this world and the next three
+this_world = seed_row(at_budget["by risk"], at_budget["by uplift model"],
+                      qini_area["uplift model (out of fold)"] - qini_area["churn risk"])
+over_seeds = pd.DataFrame({s: this_world if s == SEED else uplift_vs_risk(s) for s in SEEDS}).T
+over_seeds = over_seeds.round(1).rename_axis(f"seed (top {BUDGET:,} of each ranking)")
+display(over_seeds)
+for column in over_seeds.columns:
+    values = over_seeds[column]
+    print(f"{column}: from {values.min():,.1f} to {values.max():,.1f}, above 0 in {(values > 0).sum()} of {len(values)} seeds")
+
+# %% [markdown]
+# Read the table for what survives a new world. The risk ranking's own saves swing (from −3 to 21 over
+# seeds 0–3): "risk targeting saves 21" would be a lucky-seed claim. What holds in every world is
+# the **direction**: the uplift ranking saves from 50 to 83 more customers than the risk ranking, and
+# from 54.8 to 74.7 more in expected saves (the truth, free of the draw), positive in 4 of 4 seeds. The Qini gap on the past campaign's
+# log is the noisier evidence — one campaign, a difference of two noisy counts — so the table reports
+# it and the scorecard does not claim it across seeds.
 #
 # > **Say it in the interview:** "A churn score answers 'who will leave'; the business needs 'who
 # > will stay *because* we called'. I'd learn uplift from a randomised campaign, rank by uplift times
@@ -714,10 +804,10 @@ for setting in [(500, 5.0, 200.0), (1_000, 5.0, 200.0), (3_000, 5.0, 200.0), (1_
     print()
 
 # %% [markdown]
-# The static tables above are the widget at four settings. From 1,000 to 3,000 offers, risk targeting
-# saves 66 instead of 21 but its net value stays negative (−2,152 EUR); expected value stops at 1,159
-# offers, where the next one is expected to lose money. Uplift saves 108 instead of 74, yet its net
-# value **falls** from 11,195 to 7,504 EUR: the extra 2,000 offers cost more than the customers they
+# The static tables above are the widget at four settings. In this world, from `1,000` to `3,000` offers,
+# risk targeting saves 66 instead of 21 but its net value stays negative (−2,152 EUR); expected value
+# stops at 1,159 offers, where the next one is expected to lose money. Uplift saves 108 instead of 74,
+# yet its net value **falls** from 11,195 to 7,504 EUR: the extra `2,000` offers cost more than the customers they
 # keep. Its "only where positive" rule did not stop it — why? Compare what the uplift model predicts
 # with what was measured:
 
@@ -731,14 +821,15 @@ estimated_saves = uplift_now[top_now].sum()
 true_saves = world.truth["true_uplift"].to_numpy()[eligible_now][top_now].sum()
 unlimited = world.run_campaign(choose("uplift", len(eligible_now), OFFER_COST, CUSTOMER_VALUE),
                                OFFER_COST, CUSTOMER_VALUE)
-print(f"log, top fifth: predicted drop in churn {predicted_gap:.3f}, measured (held out - offered) {measured_gap:.3f}")
+print(f"log, top fifth: predicted drop in churn {predicted_gap:.3f}, measured (held out - offered) {measured_gap:.3f}"
+      f" (the prediction is {predicted_gap / measured_gap:.1f} times the measurement)")
 print(f"this week's top {BUDGET:,}: predicted saves {estimated_saves:.1f}, true expected saves {true_saves:.1f}")
 print(f"uplift strategy with no budget cap: {unlimited.contacted:,} offers, net {unlimited.net_value:,.0f} EUR")
 
 # %% [markdown]
 # On the past campaign, the customers the model ranks in the top fifth were predicted to churn 0.161
 # less if offered; offered and held-out customers there really differed by 0.032 — the predicted
-# effect is five times too large. The simulator agrees: the model expects its top 1,000 this week to
+# effect is 5.1 times too large (the scorecard claims at least `2` times, and `make claims` checks it at other seeds). The simulator agrees: the model expects its top 1,000 this week to
 # save 194.7 customers, their true uplift adds up to 79.1. A T-learner subtracts two noisy models, and
 # ranking by the difference picks the customers where the noise happens to be largest, so the top of
 # the list is systematically over-estimated. Its stop rule would contact 3,821 customers and net 4,026 EUR,
@@ -763,7 +854,9 @@ print(f"uplift strategy with no budget cap: {unlimited.contacted:,} offers, net 
 # %%
 # Online: size the holdout to detect the break-even effect (5 % two-sided, 80 % power).
 MIN_EFFECT = OFFER_COST / CUSTOMER_VALUE    # drop in churn probability at which an offer pays
-p_control, p_offer = control_rate, control_rate - MIN_EFFECT
+p_control, p_offer = control_rate, max(control_rate - MIN_EFFECT, 1e-3)   # an offer cannot remove all churn
+if MIN_EFFECT >= control_rate:
+    print("no offer can pay for itself here: breaking even needs a drop larger than the churn rate itself")
 z = norm.ppf(0.975) + norm.ppf(0.80)
 per_arm = z**2 * (p_control * (1 - p_control) + p_offer * (1 - p_offer)) / (p_control - p_offer) ** 2
 weeks_needed = int(np.ceil(per_arm / (BUDGET / 2)))    # half of each week's list offered, half held back
@@ -772,7 +865,7 @@ print(f"customers per arm: {per_arm:,.0f} (control churn {p_control:.3f} -> {p_o
 print(f"weeks of campaigns, half of each week's {BUDGET:,} held back: {weeks_needed}")
 
 # %% [markdown]
-# 2,392 customers per arm detect a 0.025 drop from the 0.119 churn rate. The offered arm is capped
+# Each arm needs 2,392 customers to detect a 0.025 drop from the 0.119 churn rate. The offered arm is capped
 # by the budget, so the test pools weekly campaigns: holding back a random half of each week's 1,000
 # selected customers, five weeks. Randomise *within the selected list*, not across the whole base:
 # the question is what the offer does to the customers the model picks. Guardrails: complaints,
@@ -842,24 +935,27 @@ print(f"table unchanged by the second run (row count and content hash): {after_f
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-SCALE_ROWS = 200_000                      # 10x today's customer base
-JOB_BUDGET_S = 120.0                      # the weekly batch window is hours; keep a wide margin
-reps = -(-SCALE_ROWS // len(eligible_now))
-big_ids = np.arange(reps * len(eligible_now))[:SCALE_ROWS]
-start = time.perf_counter()
-big_X = pd.concat([decision_X] * reps, ignore_index=True).iloc[:SCALE_ROWS]
-built = time.perf_counter()
-inserted = write_scores(Path(workdir.name) / "scale.sqlite", DECISION_WEEK, big_ids, big_X)
-job_seconds = time.perf_counter() - start
-assert inserted == SCALE_ROWS and job_seconds <= JOB_BUDGET_S, job_seconds
-print(f"{SCALE_ROWS:,} customers scored and written in {job_seconds:.1f} s "
-      f"({1e6 * job_seconds / SCALE_ROWS:.0f} microseconds per customer; budget {JOB_BUDGET_S:.0f} s)")
+SCALE = 10                                # 10x today's customer base
+big_X = pd.concat([decision_X] * SCALE, ignore_index=True)
+big_ids = np.arange(len(big_X))
+scale_dbs = (Path(workdir.name) / f"scale-{run}.sqlite" for run in range(1_000))
+
+
+def scale_job(_: object) -> int:
+    """The job at 10x scale into a fresh table: score every row, insert every row."""
+    return write_scores(next(scale_dbs), DECISION_WEEK, big_ids, big_X)
+
+
+job = measure(scale_job, [None], repeats=3)   # one call per repeat: p50 = the fastest of 3 runs
+print(f"{len(big_X):,} customers scored and written: {job.p50 / 1e3:.1f} s at best of {job.repeats} runs, "
+      f"{job.p99 / 1e3:.1f} s at worst ({1e3 * job.p50 / len(big_X):.0f} microseconds per customer)")
 
 
 # %% [markdown]
-# At ten times today's customer base the job takes a few seconds (the printed line; it varies with the
-# machine and is asserted against a 120-second budget) — far inside a weekly batch window, which is
-# why batch beats a real-time service here: nobody needs a churn score within 100 ms.
+# At ten times today's customer base the job takes seconds (the printed line; it varies with the
+# machine, so the notebook prints it and asserts nothing about it; the hard bar, for a million
+# customers, lives in `make bench`, tests/benchmarks/bench_churn.py) — far inside a weekly batch
+# window, which is why batch beats a real-time service here: nobody needs a churn score within `100` ms.
 #
 # > **Failure mode:** a non-idempotent batch job (plain `INSERT`, or delete-then-insert) re-run after a
 # > partial failure: duplicate rows make the campaign tool contact people twice, or silently replace
@@ -892,9 +988,9 @@ drift = pd.DataFrame(drift).T.astype({"customers": int}).round(3).rename_axis("s
 drift
 
 # %% [markdown]
-# From week 36 to week 52 the mean score and the PSI barely move (PSI at most 0.005): the world's
+# From week `36` to week 52 the mean score and the PSI barely move (PSI at most 0.005): the world's
 # mechanics did not change, and the monitor correctly stays quiet. Would it speak up? Inject a change
-# whose size we know — a 15 % price rise for every basic-plan customer:
+# whose size we know — a `15 %` price rise for every basic-plan customer:
 
 # %%
 # Inject a known change: the basic plan's price rises 15 % the week before scoring.
@@ -936,40 +1032,66 @@ print(f"in that window the offered churned at {treated_rate:.3f}, the held-out g
 # > land H weeks later, and keep a permanent random holdout: it gives uncontaminated labels for
 # > retraining and the true effect of the retention programme."
 
+# %%
+# Helper for the exercises below: the values their self-checks compare with. Computed from this
+# notebook's state, so they follow the knobs; try the exercises before reading it.
+EX3_BUDGETS = range(250, 4_001, 250)
+EXPECTED = {
+    1: evaluation.loc["LightGBM", "top-decile lift"] * y_test.mean(),
+    2: saved_by["by uplift model"][list(budgets).index(2_000)],
+    3: max(EX3_BUDGETS, key=lambda b: campaign_table(b, 10.0, CUSTOMER_VALUE).loc["uplift", "net_value"]),
+}
+
 # %% [markdown]
 # ## Your turn
 #
-# Three short exercises. Each cell runs as is and tells you whether your answer is right; worked
-# solutions are at the end.
+# Three short numeric exercises, then two judgment questions of the kind an interviewer asks about
+# this system. Each code cell runs as is and tells you whether your answer is right; worked solutions
+# and model answers are at the end.
 
 # %%
 # Exercise 1: the precision of the LightGBM top decile on the test snapshot: the share of the
 # riskiest 10 % of test customers (by `lgbm_test`) who really cancel within H weeks (`y_test`).
 answer_1 = TODO
-correct_1 = check_answer("Exercise 1", answer_1, evaluation.loc["LightGBM", "top-decile lift"] * y_test.mean(),
-                         rel_tol=0.01, hint="sort by lgbm_test, descending; average y_test over the first 10 %.")
+correct_1 = check_answer("Exercise 1", answer_1, EXPECTED[1], rel_tol=0.005,
+                         hint="precision = the share of the list that really cancels; who is on the list, and how long is it?")
 
 # %%
 # Exercise 2: how many customers does the uplift model's ranking save with 2,000 offers?
 # Contact the 2,000 eligible customers with the highest `uplift_now` through `world.run_campaign`.
 answer_2 = TODO
-correct_2 = check_answer("Exercise 2", answer_2, saved_by["by uplift model"][list(budgets).index(2_000)],
-                         rel_tol=0.0, hint="top(uplift_now, 2_000) gives the ids; cost and value do not change `saved`.")
+correct_2 = check_answer("Exercise 2", answer_2, EXPECTED[2], rel_tol=0.0,
+                         hint="section 6 has a helper that picks the k eligible customers with the highest score; "
+                              "does the price of an offer change who is saved?")
 
 # %%
-# Exercise 3: offers now cost 10 EUR; a saved customer is still worth CUSTOMER_VALUE. Which budget,
-# among 250, 500, ..., 4,000, gives the "uplift" strategy the most net value on the simulator?
+# Exercise 3: offers now cost 10 EUR; a saved customer is still worth CUSTOMER_VALUE. Which budget
+# in EX3_BUDGETS gives the "uplift" strategy the most net value on the simulator?
 # Then compare: how many offers would its own stop rule send (budget = every eligible customer)?
-EX3_BUDGETS = range(250, 4_001, 250)
 answer_3 = TODO
-correct_3 = check_answer("Exercise 3", answer_3, max(EX3_BUDGETS, key=lambda b: campaign_table(
-    b, 10.0, CUSTOMER_VALUE).loc["uplift", "net_value"]), rel_tol=0.0,
-    hint='loop over EX3_BUDGETS; campaign_table(budget, 10.0, CUSTOMER_VALUE).loc["uplift", "net_value"].')
+correct_3 = check_answer("Exercise 3", answer_3, EXPECTED[3], rel_tol=0.0,
+                         hint="the strategy table of section 6, once per candidate budget: which row, which column?")
+
+# %% [markdown]
+# ### Exercise 4 (judgment) · Which number goes on the retention dashboard?
+#
+# The retention team proposes two headline numbers for the weekly campaign: the **churn rate of the
+# contacted customers** and the **ROC-AUC of the churn model**. Which number would you put on the
+# dashboard instead, how is it measured, and why are both proposals misleading here? (Answer in a
+# few sentences, then compare with the model answer.)
+#
+# ### Exercise 5 (judgment) · The uplift model promises a lot: do you double the budget?
+#
+# Finance reads the uplift model's own estimate for this week's top list (section 6, the cell that
+# compares predicted and measured effects) and proposes to double the offer budget, since "every extra
+# offer still shows a positive expected value". What do you tell them, and what would you run before
+# agreeing?
 
 # %% [markdown]
 # ## Scorecard
 #
-# Every claim this notebook made, recomputed from the values above and asserted.
+# Every claim this notebook made, recomputed from the values above. With the default parameters the
+# cell asserts that each holds; with other settings it reports which do not, and why.
 
 # %% tags=["scorecard"]
 ev = evaluation.loc   # ev[model, metric]
@@ -980,14 +1102,7 @@ saved = {name: result.saved for name, result in at_budget.items()}
 expected = {name: result.expected_saved for name, result in at_budget.items()}
 default_table = campaign_table(BUDGET, OFFER_COST, CUSTOMER_VALUE)
 net_gain = default_table.loc["uplift", "net_value"] - default_table.loc["risk", "net_value"]
-def printed(*setting: float) -> str:
-    """What the widget prints at one setting."""
-    with redirect_stdout(io.StringIO()) as buffer:
-        show_campaign(*setting)
-    return buffer.getvalue()
-
-
-one_step_changes = printed(BUDGET, OFFER_COST, CUSTOMER_VALUE) != printed(BUDGET + 100, OFFER_COST, CUSTOMER_VALUE)
+one_step_changes = not default_table.equals(campaign_table(BUDGET + 100, OFFER_COST, CUSTOMER_VALUE))
 ece_fixed = calibration_error(y_test, calibration["downsampled + isotonic (fit on week 28)"])
 qini_gain = qini_area["uplift model (out of fold)"] - qini_area["churn risk"]
 rows = [
@@ -1002,7 +1117,8 @@ rows = [
     ("ECE of the LightGBM probabilities used", calibration_error(y_test, lgbm_test), "<= 0.02", calibration_error(y_test, lgbm_test) <= 0.02),
     ("ECE of the downsampled model after isotonic", ece_fixed, "<= 0.02", ece_fixed <= 0.02),
     (f"customers saved with {BUDGET:,} offers, uplift minus risk", saved["by uplift model"] - saved["by risk"], "> 0", saved["by uplift model"] > saved["by risk"]),
-    (f"customers saved with {BUDGET:,} offers, uplift / risk", saved["by uplift model"] / max(saved["by risk"], 1), "> 1", saved["by uplift model"] > saved["by risk"]),
+    (f"customers saved with {BUDGET:,} offers, uplift minus risk, smallest over seeds {SEEDS[0]}-{SEEDS[-1]}", over_seeds["saved, uplift - risk"].min(), "> 0", over_seeds["saved, uplift - risk"].min() > 0),
+    ("expected saves (true uplift), uplift minus risk, smallest over the same seeds", over_seeds["expected saves, uplift - risk"].min(), "> 0", over_seeds["expected saves, uplift - risk"].min() > 0),
     (f"expected saves (true uplift) with {BUDGET:,} offers, uplift minus risk", expected["by uplift model"] - expected["by risk"], "> 0", expected["by uplift model"] > expected["by risk"]),
     ("net value at the defaults, uplift minus risk strategy (EUR)", net_gain, "> 0", net_gain > 0),
     ("Qini over the top fifth, uplift model minus risk (held-out log)", qini_gain, "> 0", qini_gain > 0),
@@ -1011,13 +1127,13 @@ rows = [
     ("PSI of weekly scores, largest (no change in the world)", drift["PSI vs week 32"].max(), "< 0.1", drift["PSI vs week 32"].max() < 0.1),
     ("PSI after an injected price rise on the basic plan", shock_psi, "> 0.25", shock_psi > 0.25),
     ("batch job idempotent (second run adds or changes no row)", idempotent, "True", idempotent),
-    ("batch job at 10x scale within its time budget", job_seconds <= JOB_BUDGET_S, "True", job_seconds <= JOB_BUDGET_S),
-    ("widget output changes when the budget moves one step", one_step_changes, "True", one_step_changes),
+    ("widget's table changes when the budget moves one step", one_step_changes, "True", one_step_changes),
 ]
-scorecard = pd.DataFrame(rows, columns=["claim", "value", "reference", "holds"])
-scorecard["value"] = [v if isinstance(v, bool | np.bool_) else round(float(v), 3) for v in scorecard["value"]]
-assert scorecard["holds"].all(), scorecard
-scorecard
+from utils.scorecard import build, enforce
+
+scorecard = build(rows)
+display(scorecard)
+enforce(scorecard, at_defaults=AT_DEFAULTS)   # asserts at the defaults (and in make claims), else reports
 
 # %% [markdown]
 # ## In 60 seconds
@@ -1028,10 +1144,10 @@ scorecard
 # rise, tenure. I hunt leakage by timing: with a CRM flag exported today the model beat the oracle
 # offline and fell below the honest model at decision time. LightGBM beats the activity-drop rule on
 # PR-AUC and top-decile lift, and its probabilities are calibrated, checked on a later week. But risk
-# is the wrong target: half of the riskiest thousand are sleeping dogs, whom an offer pushes out. I
+# is the wrong target: many of the riskiest customers are sleeping dogs, whom an offer pushes out. I
 # learn uplift from the past randomised campaign with a T-learner and check it with a Qini curve: with
-# the same 1,000 offers, ranking by uplift saves 71 customers on the simulator where ranking by risk
-# saves 21. I trust its ranking, not its magnitudes — they come out several times too large — so the
+# the same `1,000` offers, ranking by uplift saved from 50 to 83 more customers than ranking by risk on
+# the simulator, in each of four worlds. I trust its ranking, not its magnitudes — they come out several times too large — so the
 # budget is sized from measured effects, and every campaign keeps a random holdout. Serving is an
 # idempotent weekly batch job with model version and timestamp; monitoring watches score drift now,
 # performance when labels arrive 8 weeks later, and keeps a permanent holdout because the campaign
@@ -1043,26 +1159,71 @@ scorecard
 # %%
 top_decile = np.argsort(-lgbm_test, kind="stable")[: len(y_test) // 10]
 answer_1 = float(y_test[top_decile].mean())
-ok_1 = check_answer("Exercise 1", answer_1, evaluation.loc["LightGBM", "top-decile lift"] * y_test.mean(), rel_tol=0.01)
+ok_1 = check_answer("Exercise 1", answer_1, EXPECTED[1], rel_tol=0.005)
 answer_2 = world.run_campaign(top(uplift_now, 2_000), 0, 0).saved
-ok_2 = check_answer("Exercise 2", answer_2, saved_by["by uplift model"][list(budgets).index(2_000)], rel_tol=0.0)
+ok_2 = check_answer("Exercise 2", answer_2, EXPECTED[2], rel_tol=0.0)
 net_3 = pd.Series({b: campaign_table(b, 10.0, CUSTOMER_VALUE).loc["uplift", "net_value"] for b in EX3_BUDGETS})
 answer_3 = int(net_3.idxmax())
-ok_3 = check_answer("Exercise 3", answer_3, max(EX3_BUDGETS, key=lambda b: campaign_table(
-    b, 10.0, CUSTOMER_VALUE).loc["uplift", "net_value"]), rel_tol=0.0)
-assert ok_1 and ok_2 and ok_3
+ok_3 = check_answer("Exercise 3", answer_3, EXPECTED[3], rel_tol=0.0)
 own_rule = campaign_table(len(eligible_now), 10.0, CUSTOMER_VALUE).loc["uplift"]
 print(f"(1) {answer_1:.3f} of the top decile cancel; (2) {answer_2} saved; (3) best budget {answer_3:,} "
       f"(net {net_3.max():,.0f} EUR); its own stop rule: {own_rule['contacted']:,.0f} offers, "
       f"net {own_rule['net_value']:,.0f} EUR")
 
+# %%
+# Do the checks reject the answers a hurried reader gives? (the base rate, the lift itself, the
+# rule's top decile, the strategy instead of the pure ranking, the budget that saves the most customers)
+rule_top = np.argsort(-test_scores["rule: activity dropped"], kind="stable")[: len(y_test) // 10]
+near_misses = {
+    "Exercise 1": [(y_test.mean(), EXPECTED[1], 0.005), (evaluation.loc["LightGBM", "top-decile lift"], EXPECTED[1], 0.005),
+                   (y_test[rule_top].mean(), EXPECTED[1], 0.005)],
+    "Exercise 2": [(campaign_table(2_000, OFFER_COST, CUSTOMER_VALUE).loc["uplift", "saved"], EXPECTED[2], 0.0)],
+    "Exercise 3": [(max(EX3_BUDGETS, key=lambda b: campaign_table(b, 10.0, CUSTOMER_VALUE).loc["uplift", "saved"]), EXPECTED[3], 0.0)],
+}
+for name, misses in near_misses.items():
+    rejected = [not np.isclose(wrong, right, rtol=tol, atol=0) for wrong, right, tol in misses]
+    print(f"{name}: {sum(rejected)} of {len(misses)} plausible wrong answers rejected")
+
 # %% [markdown]
 # (1) Precision in the top decile is top-decile lift × the base rate, so the table in section 6
 # already held the answer. (2) Who is contacted decides `saved`; cost and value only change the
-# net value. (3) At 10 EUR an offer, the uplift strategy makes the most with 750 offers (net 6,658 EUR);
+# net value. (3) At `10` EUR an offer, the uplift strategy makes the most with 750 offers (net 6,658 EUR);
 # left to its own stop rule it would send 2,117 and lose 1,963 EUR. The ranking is what the model is good
 # for; how far down the list to go must come from measured effects, because the estimated uplift at
 # the top of the list is inflated.
+#
+# *Exercise 4.* **Model answer:** Put **incremental net value of the campaign, measured against a
+# random holdout inside the selected list** on the dashboard: (churn rate of the held-back minus churn
+# rate of the offered) × customers offered × value per saved customer, minus the offers' cost, with
+# its confidence interval. The churn rate of contacted customers is high *because* we chose risky
+# customers; it rises when targeting gets better at finding leavers and says nothing about what the
+# offer changed. ROC-AUC grades the risk ranking, and in section 6 the risk ranking was the wrong
+# target: the list with the better churn model saved 21 customers, the uplift list 71, with the same
+# `1,000` offers (this world; the direction held at every seed of the table). Beside the headline, as
+# guardrails: complaints, unsubscribes, and the churn of dormant customers, whom an offer can push out.
+#
+# **Self-check:**
+# - names an *incremental* metric (offered vs held out, randomised), not a rate among the contacted;
+# - explains that selection makes the contacted group's churn high whatever the offer does;
+# - says why a good ROC-AUC / PR-AUC on churn does not mean a good campaign (risk ≠ uplift);
+# - turns it into money (value saved minus cost) and gives an interval, not one number;
+# - adds at least one guardrail (complaints, unsubscribes, dormant customers' churn).
+#
+# *Exercise 5.* **Model answer:** No, not on the model's own numbers. A T-learner's uplift estimates
+# are inflated exactly at the top of its ranking: on the past campaign the predicted drop in churn for
+# the top fifth was 5.1 times the measured one, and this week it promises 194.7 saves where the truth
+# is 79.1. Its stop rule would overspend; the widget showed that going from `1,000` to `3,000` offers
+# lowers the uplift strategy's net value in this world. Trust the ranking, size the budget from
+# measured effects: the Qini curve on a held-out log, per score decile, and a live test — send the
+# extra offers with a random holdout among them and double only if the measured incremental value of
+# the marginal offers beats their cost.
+#
+# **Self-check:**
+# - says the model's magnitudes are biased upwards at the top of the list (winner's curse of a noisy
+#   difference of two models) and quotes a measured-vs-predicted comparison;
+# - separates "the ranking is useful" from "the magnitudes are right";
+# - sizes the budget from measured effects (holdout, Qini on held-out data, calibrated uplift per decile);
+# - proposes an experiment on the *marginal* offers before committing the money.
 
 # %%
 workdir.cleanup()  # the SQLite files lived in a temporary directory only

@@ -96,7 +96,7 @@ def numbers_in(text: str, *, prose: bool) -> list[tuple[str, float, int, bool]]:
         after = text[end:end + 3]
         if before[-1:] and (before[-1].isalnum() or before[-1] in "@_./\\" ):
             continue
-        if before[-1:] in "-–" and before[:1].isalpha():
+        if before[-1:] != "" and before[-1:] in "-–" and before[:1].isalpha():
             continue  # "top-5", "p-10"
         suffix = SUFFIX.match(after)
         if after[:1].isalpha() and not suffix:
@@ -109,8 +109,8 @@ def numbers_in(text: str, *, prose: bool) -> list[tuple[str, float, int, bool]]:
         value = _value(token)
         if suffix and suffix.group() in SCALE:
             value *= SCALE[suffix.group()]
-        signed = before[-1:] in "−-" and not before[:1].isdigit()
-        if signed and (prose or before[-1:] in "−-"):
+        signed = before[-1:] != "" and before[-1:] in "−-" and not before[:1].isdigit()
+        if signed:
             value = -value
         found.append((token, value, _decimals(token), signed))
     return found
@@ -243,6 +243,18 @@ def _section_bounds(notebook: nbformat.NotebookNode) -> tuple[int, int, int] | N
     return start, solutions, end
 
 
+def _exercise_end(notebook: nbformat.NotebookNode, start: int, solutions: int) -> int:
+    """Where the exercises stop: the next ``## `` section after 'Your turn' (the scorecard, the
+    60-second summary), or the solutions."""
+    for index in range(start + 1, solutions):
+        cell = notebook.cells[index]
+        if cell.cell_type == "markdown":
+            for line in cell.source.split("\n"):
+                if re.match(r"^##\s", line) and not re.search(r"your turn|exercise", line, re.I):
+                    return index
+    return solutions
+
+
 def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
     """No exercise cell, check, hint or placeholder shows its expected value; checks compute it.
 
@@ -264,7 +276,8 @@ def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
             for m in CHECK_LINE.finditer(output_text(cell)):
                 answers[m.group("name").strip()] = m.group("answer").strip()
     literal_names = _names_bound_to_literals(notebook)
-    exercise_cells = list(enumerate(notebook.cells[start:solutions], start))
+    stop = _exercise_end(notebook, start, solutions)
+    exercise_cells = list(enumerate(notebook.cells[start:stop], start))
     calls: dict[str, tuple[float, float]] = {}
     for index, cell in exercise_cells:
         if cell.cell_type != "code":
@@ -384,7 +397,7 @@ def check_judgment(path: Path, notebook: nbformat.NotebookNode, minimum: int = 2
         return [f"{path.name}: needs a '## … Your turn' section followed by a '## … Solutions' section"]
     start, solutions, end = bounds
     text = lambda a, b: "\n".join(c.source for c in notebook.cells[a:b] if c.cell_type == "markdown")  # noqa: E731
-    asked = len(re.findall(r"\(judg(?:e)?ment\)", text(start, solutions), re.I))
+    asked = len(re.findall(r"\(judg(?:e)?ment\)", text(start, _exercise_end(notebook, start, solutions)), re.I))
     answered = len(re.findall(r"\*\*Model answer", text(solutions, end)))
     checklists = len(re.findall(r"\*\*Self-check", text(solutions, end)))
     predicts = len(re.findall(r"\*\*Predict, then run", text(0, start)))
@@ -424,8 +437,9 @@ def reading_minutes(notebook: nbformat.NotebookNode) -> int:
             figures += sum(1 for o in cell.get("outputs", []) if "image/png" in o.get("data", {}))
     exercises = 0
     if bounds:
+        stop = _exercise_end(notebook, bounds[0], bounds[1])
         exercises = len(re.findall(r"^#{3,4} .*Exercise", "\n".join(
-            c.source for c in notebook.cells[bounds[0]:bounds[1]] if c.cell_type == "markdown"), re.M))
+            c.source for c in notebook.cells[bounds[0]:stop] if c.cell_type == "markdown"), re.M))
     minutes = (words / WORDS_PER_MINUTE + lines / CODE_LINES_PER_MINUTE
                + figures * MINUTES_PER_FIGURE + exercises * MINUTES_PER_EXERCISE)
     return max(5, int(5 * round(minutes / 5)))

@@ -46,7 +46,7 @@ PLAN: tuple[Lesson, ...] = (
     Lesson(9, "case_recommendations", "Recommendations", 35, "two-stage recommender, simulated A/B, feedback loop"),
     Lesson(10, "case_fraud_detection", "Fraud detection", 35, "imbalance, velocity features, costs, real-time scoring, drift"),
     Lesson(11, "case_search_ranking", "Search ranking", 35, "learning to rank, position bias, interleaving"),
-    Lesson(12, "case_churn_prediction", "Churn prediction", 35, "churn definition, leakage traps, uplift targeting"),
+    Lesson(12, "case_churn_prediction", "Churn prediction", 90, "churn definition, leakage traps, uplift targeting"),
     Lesson(13, "case_rag_assistant", "RAG assistant", 40, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
     Lesson(14, "mock_interview", "Mock interview", 60, "a 45-minute plan, design-doc template, self-assessment"),
 )
