@@ -15,9 +15,13 @@
 
 # %% [markdown]
 # # 13 · RAG assistant
-# *Answer employees' questions from the handbook with a citation — and say "I don't know" when the handbook doesn't.* · about 40 min · needs: 00, 06 and 11 help; some pandas
+# *Answer employees' questions from the handbook with a citation — and say "I don't know" when the handbook doesn't.* · about 120 min · needs: 00, 06 and 11 help; some pandas
 #
 # *Navigation:* ← [12 · Churn prediction](12_case_churn_prediction.ipynb) · [Course map](00_course_map.ipynb)
+#
+# **15-minute path:** section 2 (the gold set: three kinds of question, plus unanswerable ones),
+# section 4 (hybrid retrieval, fusion and the re-ranker), section 6 (which retriever wins, when to
+# abstain, access control), then the Scorecard and *In 60 seconds*.
 #
 # **You will be able to:**
 # - measure which retriever finds the right passage — keyword (BM25), dense vectors, or both fused — and what a learned re-ranker adds;
@@ -29,14 +33,17 @@
 # %% [markdown]
 # The world of this notebook is not simulated: it is a small **hand-written knowledge base**, the
 # internal handbook of a fictional company, *Larkspur Labs* (maker of an app called *Tidepool*):
-# 53 Markdown documents on people and HR, IT and security, travel and expenses, engineering on-call
-# and the product, plus 210 questions whose right document and section are known
+# a few dozen Markdown documents on people and HR, IT and security, travel and expenses, engineering
+# on-call and the product, plus a couple of hundred questions whose right document and section are known
 # (`datasets/handbook.md` is the data card). Because the gold passage of every question is known, every
 # part of the assistant can be measured instead of admired. No language model is needed: answers are
 # *extracted* from the retrieved text, which is enough to learn every design decision around one.
 #
 # The parameters cell holds the knobs; `DOCS_PATH` lets you point the same assistant at **your own**
 # folder of `.md`/`.txt` files (section 7 shows it).
+#
+# Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are inputs
+# we chose. With other settings, read the printed outputs.
 
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
@@ -45,7 +52,7 @@ TEST_SHARE = 0.4          # share of *facts* whose questions are held out from r
 DENSE_DIM = 32            # size of the dense (TF-IDF + SVD) embedding
 TOP_K = 20                # candidates the hybrid retriever hands to the re-ranker
 ABSTAIN_THRESHOLD = 0.5   # answer only when the estimated chance of being right is at least this
-LATENCY_BUDGET_MS = 30    # p99 budget for retrieval + re-ranking, per query
+LATENCY_BUDGET_MS = 30    # budget for retrieval + re-ranking, per query (p50 here; p99 in `make bench`)
 STREAM_LENGTH = 5_000     # questions in the simulated day of traffic (caching, monitoring)
 DOCS_PATH = None          # bring your own: a folder of .md/.txt files (None = demo on the handbook)
 QUESTIONS = [             # asked of DOCS_PATH; generic on purpose
@@ -54,6 +61,27 @@ QUESTIONS = [             # asked of DOCS_PATH; generic on purpose
     "What is the refund policy?",
     "Who won the football match last night?",
 ]
+
+# %% tags=["knobs"]
+from utils.knobs import Knob, check_knobs, knob_table
+
+KNOBS = [
+    Knob("SEED", 0, 0, 2**32 - 1, "question split, embedding, re-ranker, fold and stream seed"),
+    Knob("TEST_SHARE", 0.4, 0.2, 0.6, "share of facts held out from re-ranker training"),
+    Knob("DENSE_DIM", 32, 8, 64, "size of the dense (TF-IDF + SVD) embedding"),
+    Knob("TOP_K", 20, 5, 50, "candidates the hybrid retriever hands to the re-ranker"),
+    Knob("ABSTAIN_THRESHOLD", 0.5, 0.1, 0.9, "answer only when P(correct) is at least this"),
+    Knob("LATENCY_BUDGET_MS", 30, 5, 200, "p50 budget (ms) for retrieval + re-ranking in this notebook"),
+    Knob("STREAM_LENGTH", 5_000, 1_000, 10_000, "questions in the simulated day of traffic"),
+    Knob("DOCS_PATH", None, path=True, doc="your own folder of .md/.txt files"),
+    Knob("QUESTIONS", ["How many days of annual leave do I get?", "How do I report a phishing email?",
+                       "What is the refund policy?", "Who won the football match last night?"],
+         free=True, doc="questions asked of DOCS_PATH: a non-empty list of strings"),
+]
+AT_DEFAULTS = check_knobs(KNOBS, globals())  # ValueError names the knob, the value and the range
+if not (isinstance(QUESTIONS, list) and QUESTIONS and all(isinstance(q, str) and q.strip() for q in QUESTIONS)):
+    raise ValueError(f"QUESTIONS must be a non-empty list of non-empty strings; got {QUESTIONS!r}")
+knob_table(KNOBS, globals())
 
 # %%
 import contextlib
@@ -84,6 +112,8 @@ from sklearn.preprocessing import StandardScaler
 
 from utils import check_answer, rag, use_course_style
 from utils.checks import TODO
+from utils.scorecard import build, enforce
+from utils.timing import measure
 
 for module, minimum in [(np, (2, 0)), (pd, (2, 2)), (scipy, (1, 11)), (sklearn, (1, 5)), (lgb, (4, 0))]:
     have = tuple(int(part) for part in module.__version__.split(".")[:2])
@@ -100,7 +130,7 @@ print("numpy", np.__version__, "· scipy", scipy.__version__, "· scikit-learn",
 # The prompt: *"Employees keep asking the same questions in Slack. Build an assistant that answers
 # them from our handbook."* Before any retriever, pin down what "good" means and who pays for mistakes.
 #
-# - **Who asks, how often?** About 800 employees; roughly two questions each per week, bunched on
+# - **Who asks, how often?** About `800` employees; roughly two questions each per week, bunched on
 #   Monday mornings. A few popular questions (leave, expenses, passwords) make up most of the traffic.
 # - **Business metric:** *deflection* — the share of questions resolved without a human from HR, IT or
 #   Finance — but only deflection by **correct** answers counts. A confident wrong answer about a
@@ -109,7 +139,8 @@ print("numpy", np.__version__, "· scipy", scipy.__version__, "· scikit-learn",
 #   rate** (answers not supported by what they cite); and the share of unanswerable questions on which
 #   the assistant says "I don't know" instead of guessing.
 # - **Constraints:** people only see documents their role may read (HR-only pages exist); retrieval +
-#   re-ranking within `LATENCY_BUDGET_MS` at p99; a cost per query we can state.
+#   re-ranking within `LATENCY_BUDGET_MS` for a typical query (the hard p99 bar is checked by
+#   `make bench`); a cost per query we can state.
 
 # %%
 employees, questions_per_week, peak_factor = 800, 2, 10
@@ -119,7 +150,7 @@ targets = pd.DataFrame([
     ("correct answers among answered", ">= 0.8", "offline: gold doc + section and answer text"),
     ("unanswerable questions abstained", ">= 0.8", "offline: unanswerable gold questions"),
     ("restricted chunks shown to the wrong role", "0", "offline: every question x every role"),
-    ("p99 retrieval + re-rank latency", f"<= {LATENCY_BUDGET_MS} ms", "timing over >= 1,000 queries"),
+    ("retrieval + re-rank latency", f"p50 <= {LATENCY_BUDGET_MS} ms (p99: make bench)", "timing over 2,000 calls"),
 ], columns=["metric", "target", "measured by"])
 print(f"load: {per_second_avg:.3f} questions/s on average, {per_second_avg * peak_factor:.3f}/s at a 10x peak")
 targets
@@ -228,7 +259,7 @@ class BM25:
 # A naive splitter cuts every document into windows of N words, blind to headings; the alternative
 # keeps one chunk per section and prefixes it with the document title and section heading. To compare
 # them fairly we give each the same **context budget** — the answer step (or a language model's
-# prompt) reads at most 150 words — and count a hit when a chunk within that budget comes from the
+# prompt) reads at most `150` words — and count a hit when a chunk within that budget comes from the
 # gold document *and* contains the reference answer. (Without a budget, bigger chunks always "win":
 # a chunk that is the whole document contains every answer.)
 
@@ -255,12 +286,12 @@ pd.DataFrame({"chunks": {n: len(c) for n, c in chunkings.items()},
               "mean words": {n: round(c["text"].str.split().str.len().mean(), 1) for n, c in chunkings.items()},
               "BM25 recall in 150 words": chunking_recall})
 
-# %% [markdown]
-# Chunking by heading comes out on top (the table above), but only against 20-word windows is the
-# margin real; against 40- or 80-word windows it is a question or a few out of 182 — within noise. What
-# decides it is not recall: a section is the unit a citation should point to, it keeps a rule together
-# with the heading that names it ("Carrying days over") and adds the title's words that questions use,
-# and it has no window size to tune. So from here on, one chunk = one section.
+# %% [markdown] Chunking by heading comes out on top (the table above), but only against 20-word
+# windows is the margin real; against 40- or 80-word windows it is a question or a few out of all
+# the answerable ones — within noise. What decides it is not recall: a section is the unit a
+# citation should point to, it keeps a rule together with the heading that names it ("Carrying days
+# over") and adds the title's words that questions use, and it has no window size to tune. So from
+# here on, one chunk = one section.
 #
 # ### Ingestion checks: text that talks to the assistant is quarantined
 # Documents are data, but one page of this wiki contains an instruction aimed at assistants. Every
@@ -433,14 +464,13 @@ train, test = rag.split_questions(questions, test_share=TEST_SHARE, seed=SEED)
 shared_facts = set(train["fact_id"]) & set(test["fact_id"])
 print(f"train: {len(train)} questions on {train['fact_id'].nunique()} facts · "
       f"test: {len(test)} questions on {test['fact_id'].nunique()} facts · facts on both sides: {len(shared_facts)}")
-assert not shared_facts
 
 
 # %% [markdown]
 # ### The re-ranker
 # For every training question we take the hybrid candidates (for the asker's role) and label the gold
 # chunk 1, the others 0. LightGBM's lambdarank optimises the ordering within each question's group.
-# The model is deliberately small (100 trees of 3 leaves): about 100 training questions cannot support more.
+# The model is deliberately small (`100` trees of `3` leaves): about a hundred training questions cannot support more.
 
 # %%
 def gold_key(frame):
@@ -560,6 +590,9 @@ print(f"held-out answerable questions whose top answer is correct (before abstai
 # ### Which retriever finds the gold chunk?
 # Recall@k and MRR on the held-out answerable questions, for the user's role, for each retriever alone,
 # the fusion, and the fusion re-ranked.
+#
+# **Predict, then run:** which puts the gold chunk in the top 5 most often — BM25, the dense model or
+# their fusion? And does the re-ranker mostly raise recall@5, or mostly MRR (how high the gold chunk sits)?
 
 # %%
 def first_stage_rankings(frame):
@@ -590,6 +623,7 @@ held_rankings = rankings(held_out)
 retrieval = pd.DataFrame({name: {f"recall@{k}": retrieval_metrics(lists, gold_key(held_out), k)["recall"] for k in (1, 5, 10)}
                           | {"MRR": retrieval_metrics(lists, gold_key(held_out))["MRR"]}
                           for name, lists in held_rankings.items()}).T.round(3)
+print(f"{len(held_out)} held-out answerable questions: one question moves recall by {1 / len(held_out):.3f}")
 display(retrieval)  # all held-out answerable questions; below, the same split by question type
 by_type = pd.DataFrame({
     (kind, name): retrieval_metrics([held_rankings[name][i] for i in np.flatnonzero(held_out["type"] == kind)],
@@ -598,10 +632,9 @@ by_type = pd.DataFrame({
 by_type["recall@5"] = by_type.pop("recall")
 by_type.unstack(0).swaplevel(axis=1).sort_index(axis=1)
 
-# %% [markdown]
-# With about 60 held-out answerable questions, one question moves recall by 0.016, so a single split
-# can flatter or hide a difference. The cheap check: repeat the comparison on six different fact
-# splits, retraining the re-ranker each time.
+# %% [markdown] With so few held-out answerable questions, one question moves recall by the step
+# printed above the tables, so a single split can flatter or hide a difference. The cheap check:
+# repeat the comparison on six different fact splits, retraining the re-ranker each time.
 
 # %%
 pool = questions[questions["answerable"]].reset_index(drop=True)
@@ -619,12 +652,17 @@ for split_seed in range(6):
                    "hybrid recall@5 minus best single": m["hybrid (RRF)"]["recall"] - max(m["BM25"]["recall"], m["dense"]["recall"]),
                    "re-ranker MRR minus hybrid MRR": retrieval_metrics(reranked, pool_gold[test_rows])["MRR"] - m["hybrid (RRF)"]["MRR"]})
 splits = pd.DataFrame(splits).set_index("split seed")
+margin = splits["hybrid recall@5 minus best single"]
+print(f"hybrid recall@5 vs the better single retriever: above on {int((margin > 0).sum())} of {len(splits)} splits, "
+      f"equal on {int((margin == 0).sum())}, below on {int((margin < 0).sum())}")
 splits.round(3).T
 
 # %% [markdown]
-# On every split the fusion recalls at least as many gold chunks in the top 5 as the better single
-# retriever, and the re-ranker raises MRR (the table above) — so the conclusion does not hang on one
-# lucky split.
+# With the default parameters, on every split the fusion recalls at least as many gold chunks in the
+# top 5 as the better single retriever — but on some splits only exactly as many (the counts printed
+# above): fusion's gain in the top 5 is small, a question or two, and "at least as good" is the honest
+# claim, not "better". The re-ranker raises MRR on every split (the table above) — that conclusion
+# does not hang on one lucky split.
 
 # %%
 # Figure helper (plotting only).
@@ -637,15 +675,15 @@ ax.set(xlabel="k (chunks shown to the answer step)", ylabel="recall@k (share of 
 ax.legend()
 plt.show()
 
-# %% [markdown]
-# In the tables above, hybrid recall@5 is at least as high as BM25's and the dense model's, and the
-# re-ranker raises MRR. Note what fusion does *not* do: at rank 1 it is worse than BM25 alone (the
-# figure), because averaging ranks with a weaker retriever blurs BM25's best guesses. Fusion buys
-# recall deeper in the list; the re-ranker turns that into the right chunk *first*, which is what an
-# extractive answer needs. By type: BM25 is near perfect on exact questions, every retriever struggles
-# on paraphrases (a character-n-gram embedding knows no synonyms; a neural embedder would help here),
-# and on changed-policy questions the re-ranker lifts MRR the most, because it has learned to prefer
-# the current version of a policy.
+# %% [markdown] In the tables above (default parameters), hybrid recall@5 is at least as high as
+# BM25's — on this split exactly equal, a tie — and higher than the dense model's, and the re-ranker
+# raises MRR. Note what fusion does *not* do: at rank 1 it is worse than BM25 alone (the figure),
+# because averaging ranks with a weaker retriever blurs BM25's best guesses. Fusion buys recall
+# deeper in the list; the re-ranker turns that into the right chunk *first*, which is what an
+# extractive answer needs. By type: BM25 is near perfect on exact questions, every retriever
+# struggles on paraphrases (a character-n-gram embedding knows no synonyms; a neural embedder would
+# help here), and on changed-policy questions the re-ranker lifts MRR the most, because it has
+# learned to prefer the current version of a policy.
 #
 # ### Cited answers, and when to abstain
 # A few held-out answers, each with its citation and the estimated probability that it is right:
@@ -826,6 +864,9 @@ plt.show()
 # ### Access control, over every question and every role
 # Every eval question is asked by every role; we count candidates shown from a document the role may
 # not read. For contrast, the same count with the filter switched off.
+#
+# **Predict, then run:** without the filter, how often does a restricted chunk reach some role's
+# candidate list over all those question × role pairs: a handful of times, hundreds, or thousands?
 
 # %%
 def restricted_leaks(access_control):
@@ -913,26 +954,22 @@ judge_table.round(3)
 #
 # ### Latency per query: hybrid retrieval + re-ranking
 # We time the full path — both retrievers, fusion, the access filter, features, the LightGBM re-ranker
-# and sentence extraction — over 1,200 questions drawn from the eval set.
+# and sentence extraction — over `400` questions drawn from the eval set, the whole set timed `5` times
+# (`utils.timing.measure`). The median CPU time per call, best of the repeats (p50), is what a busy
+# laptop barely moves, so it is the number the scorecard holds to the budget. The wall-clock p50 and
+# p99 are printed too; the hard p99 bar lives in `make bench` (`tests/benchmarks/bench_rag.py`), run
+# on a quiet machine.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-timing_questions = questions.sample(1_200, replace=True, random_state=SEED)
+timing_inputs = list(questions.sample(400, replace=True, random_state=SEED)[["question", "asker_role"]].itertuples(index=False))
 respond("warm-up", "employee")
-latencies_ms = []
-for question, role in zip(timing_questions["question"], timing_questions["asker_role"], strict=True):
-    start = time.perf_counter()
-    respond(question, role)
-    latencies_ms.append((time.perf_counter() - start) * 1000)
-p50_ms, p99_ms = np.percentile(latencies_ms, [50, 99])
-print(f"index build: {build_seconds * 1000:.0f} ms · query latency p50 {p50_ms:.0f} ms, p99 {p99_ms:.0f} ms "
-      f"(budget {LATENCY_BUDGET_MS} ms)")
-latency_ok = bool(p99_ms <= LATENCY_BUDGET_MS)
-assert latency_ok, f"p99 {p99_ms:.1f} ms is over the {LATENCY_BUDGET_MS} ms budget"
+latency = measure(lambda asked: respond(*asked), timing_inputs, repeats=5)
+print(f"index build: {build_seconds * 1000:.0f} ms · retrieval + re-rank: {latency} (budget {LATENCY_BUDGET_MS} ms)")
 
 
 # %% [markdown]
-# The p99 is a small fraction of the budget (the line above), which leaves room for what production
+# The typical query takes a small fraction of the budget (the line above), which leaves room for what production
 # adds: a network hop, a larger index, and — in a generative version — the language model call, which
 # would dominate everything here by two orders of magnitude.
 #
@@ -942,6 +979,9 @@ assert latency_ok, f"p99 {p99_ms:.1f} ms is over the {LATENCY_BUDGET_MS} ms budg
 # cosmetic change (lower case, a greeting, no question mark). Two caches, both keyed by role:
 # an **exact** cache on the question text, and a **semantic** cache that reuses the answer of a
 # previous question whose embedding is within a cosine threshold.
+#
+# **Predict, then run:** what share of a day's questions does the plain exact-text cache answer?
+# And how many wrong answers does loosening the semantic threshold from `0.99` to `0.8` let through?
 
 # %%
 def make_stream(n, seed=SEED, zipf_a=1.1):
@@ -964,21 +1004,23 @@ print(f"{len(stream):,} questions, {stream['asked'].nunique():,} distinct texts;
 
 
 # %%
-def simulate_cache(stream, semantic_threshold=None):
-    """Replay the stream; return hit rate and the share of hits that returned another fact's answer."""
+def simulate_cache(stream, semantic_threshold=None, vectors=None):
+    """Replay the stream (vectors: its embeddings, default the day's stream); return the hit rate and
+    the wrong-answer hits (another fact's answer served), both as shares of all questions."""
+    vectors = stream_vectors if vectors is None else vectors
     seen_text, seen_vectors, seen_facts, hits, wrong = {}, {r: [] for r in rag.ROLES}, {r: [] for r in rag.ROLES}, 0, 0
     for i, (text, role, fact) in enumerate(zip(stream["asked"], stream["asker_role"], stream["fact_id"], strict=True)):
         if (role, text) in seen_text:
             hits, wrong = hits + 1, wrong + (seen_text[(role, text)] != fact)
             continue
         if semantic_threshold is not None and seen_vectors[role]:
-            sims = np.asarray(seen_vectors[role]) @ stream_vectors[i]
+            sims = np.asarray(seen_vectors[role]) @ vectors[i]
             j = int(np.argmax(sims))
             if sims[j] >= semantic_threshold:
                 hits, wrong = hits + 1, wrong + (seen_facts[role][j] != fact)
                 continue
         seen_text[(role, text)] = fact  # a miss: answer it, then cache it
-        seen_vectors[role].append(stream_vectors[i])
+        seen_vectors[role].append(vectors[i])
         seen_facts[role].append(fact)
     return {"hit rate": hits / len(stream), "wrong-answer hits": wrong / len(stream)}
 
@@ -998,6 +1040,7 @@ cache_table.round(3)
 
 # %%
 SEMANTIC_THRESHOLD = 0.99
+CACHE_THRESHOLDS = (0.99, 0.98, 0.97, 0.96, 0.95)  # a finer grid, for Exercise 3
 cache_hit_rate = cache_table.loc[f"semantic, cosine >= {SEMANTIC_THRESHOLD}", "hit rate"]
 cache_wrong_rate = cache_table.loc[f"semantic, cosine >= {SEMANTIC_THRESHOLD}", "wrong-answer hits"]
 near = index.embedder.encode(["What is the acknowledgement time for a SEV1 page?", "What is the acknowledgement time for SEV2?"])
@@ -1005,29 +1048,56 @@ print(f"cosine between the SEV1 and SEV2 acknowledgement questions: {near[0] @ n
 print(f"semantic cache at {SEMANTIC_THRESHOLD}: hit rate {cache_hit_rate:.3f} (exact cache: {cache_table.loc['exact', 'hit rate']:.3f}); "
       f"wrong-answer hits {round(cache_wrong_rate * len(stream))} of {len(stream):,} questions")
 
+# %% [markdown]
+# A couple of wrong answers in a day is within a bar of one per `1,000` questions. Is that a property
+# of the threshold, or of one lucky day? The same simulation for four days (stream seeds), at the
+# threshold and at a looser `0.95`:
+
+# %%
+def cache_day(seed, loose=0.95):
+    """One simulated day: the semantic cache's hit rate and wrong answers per 1,000 questions."""
+    day = stream if seed == SEED else make_stream(STREAM_LENGTH, seed)
+    vectors = stream_vectors if seed == SEED else index.embedder.encode(day["asked"])
+    tight, wide = simulate_cache(day, SEMANTIC_THRESHOLD, vectors), simulate_cache(day, loose, vectors)
+    return {f"hit rate at {SEMANTIC_THRESHOLD}": tight["hit rate"], f"wrong per 1,000 at {SEMANTIC_THRESHOLD}":
+            1000 * tight["wrong-answer hits"], f"wrong per 1,000 at {loose}": 1000 * wide["wrong-answer hits"]}
+
+
+cache_days = pd.DataFrame([cache_day(seed) for seed in range(4)], index=pd.Index(range(4), name="stream seed"))
+wrong_tight, wrong_loose = cache_days.iloc[:, 1], cache_days.iloc[:, 2]
+days_within, days_fewer = int((wrong_tight <= 1).sum()), int((wrong_tight < wrong_loose).sum())
+print(f"at {SEMANTIC_THRESHOLD}: within 1 wrong answer per 1,000 on {days_within} of {len(cache_days)} days; "
+      f"fewer wrong answers than at 0.95 on {days_fewer} of {len(cache_days)} days")
+cache_days.round(3)
+
+# %% [markdown]
+# The bar is **fragile**: with the default parameters the tight threshold keeps within one wrong answer
+# per `1,000` on most days but not on all (the line above) — a day with a few popular, nearly identical
+# questions breaks it. What holds on every day is the direction: loosening the threshold multiplies the
+# wrong answers. So the semantic cache needs its own monitor — sample the day's semantic hits and
+# compare them with a fresh retrieval — and a product owner who cannot accept that risk keeps only the
+# exact cache.
+
 # %%
 # NBVAL_IGNORE_OUTPUT
 cached_vectors = index.embedder.encode(questions["question"])  # a cache of ~200 entries
-start = time.perf_counter()
-for text in timing_questions["question"]:
-    similarity = cached_vectors @ index.embedder.encode([text])[0]
-    hit = similarity.max() >= SEMANTIC_THRESHOLD
-lookup_ms = (time.perf_counter() - start) * 1000 / len(timing_questions)
-mean_with_cache = cache_hit_rate * lookup_ms + (1 - cache_hit_rate) * (lookup_ms + np.mean(latencies_ms))
-print(f"semantic cache lookup {lookup_ms * 1000:.0f} µs; mean latency per question {np.mean(latencies_ms) * 1000:.0f} µs "
-      f"without the cache, {mean_with_cache * 1000:.0f} µs with it")
+lookup = measure(lambda text: (cached_vectors @ index.embedder.encode([text])[0]).max() >= SEMANTIC_THRESHOLD,
+                 [text for text, _ in timing_inputs], repeats=5)
+typical_with_cache = cache_hit_rate * lookup.wall_p50 + (1 - cache_hit_rate) * (lookup.wall_p50 + latency.wall_p50)
+print(f"semantic cache lookup p50 {lookup.wall_p50 * 1000:.0f} µs; typical latency per question {latency.wall_p50 * 1000:.0f} µs "
+      f"without the cache, {typical_with_cache * 1000:.0f} µs with it")
 
 # %% [markdown]
 # ### Routing, with a stated cost model
 # Not every miss needs the full pipeline. A **cheap path** answers from BM25's top chunk alone when
 # BM25 is sure (most question words found, and a clear lead over the runner-up); everything else takes
 # the **expensive path**: hybrid retrieval, re-ranking, abstain check — and, in a generative design, a
-# language-model call. The cost model, stated as assumptions (EUR per query): cheap path 0.0002
-# (CPU only), expensive path 0.004 (adds ~1,500 prompt tokens of context and a short generated answer),
-# a cache hit 0.00002.
+# language-model call. The cost model, stated as assumptions (EUR per query): cheap path `0.0002`
+# (CPU only), expensive path `0.004` (adds ~`1,500` prompt tokens of context and a short generated
+# answer), a cache hit `0.00002`.
 
 # %%
-COST = {"cache hit": 0.00002, "cheap": 0.0002, "expensive": 0.004}
+COST = {"cache hit": 0.00002, "cheap": 0.0002, "expensive": 0.004}  # expensive: ~1_500 prompt tokens + a short answer
 
 
 def cheap_route(question, role):
@@ -1062,15 +1132,14 @@ def routing_table(frame, runs):
 routes, routed_cheap = routing_table(questions, oof_runs)  # all 210 questions, out of fold
 routes.round(4)
 
-# %% [markdown]
-# The table is over all 210 questions (the expensive path's answers are the cross-fitted ones), as
-# shares of all questions. *Always cheap* gets slightly more answers right than *always expensive*,
-# but only because it never abstains: it is wrong on almost half the questions. Routing sends the
-# questions BM25 is sure about — mostly exact lookups — down the cheap path and pays for the
-# expensive path only on the rest, for about a quarter less cost at nearly the same correct and wrong
-# shares (within a point of always-expensive). The cheap path has no abstain check, so its
-# confidence rule must be strict: every unanswerable question it takes becomes a wrong answer. With the cache in front, the expected cost
-# per question of the day's stream is:
+# %% [markdown] The table is over all 210 questions (the expensive path's answers are the
+# cross-fitted ones), as shares of all questions. *Always cheap* gets slightly more answers right
+# than *always expensive*, but only because it never abstains: it is wrong on almost half the
+# questions. Routing sends the questions BM25 is sure about — mostly exact lookups — down the cheap
+# path and pays for the expensive path only on the rest, for about a quarter less cost at nearly the
+# same correct and wrong shares (within a point of always-expensive). The cheap path has no abstain
+# check, so its confidence rule must be strict: every unanswerable question it takes becomes a wrong
+# answer. With the cache in front, the expected cost per question of the day's stream is:
 
 # %%
 cost_per_query = cache_hit_rate * COST["cache hit"] + (1 - cache_hit_rate) * routes.loc["routed", "EUR per query"]
@@ -1117,10 +1186,11 @@ print("DOCS_PATH =", "None (demo: four handbook pages)" if DOCS_PATH is None els
 byod
 
 # %% [markdown]
-# Each row is self-contained: the answer, or an explicit abstain, and where it came from — and the
-# first row shows why you must read the citations. It answers the leave question from *Requesting
-# leave* (a section that says "days" three times) instead of *Entitlement*, and clears the threshold
-# anyway. On four pages, idf cannot tell which words are rare, and the confidence model was fitted on
+# Each row is self-contained: the answer, or an explicit abstain, and where it came from. With the
+# default parameters and the demo handbook pages (`DOCS_PATH = None`), the first row shows why you must
+# read the citations: it answers the leave question from *Requesting leave* (a section that says
+# "days" three times) instead of *Entitlement*, and clears the threshold anyway. (With your own folder
+# the rows are yours: read each citation the same way.) On a handful of pages, idf cannot tell which words are rare, and the confidence model was fitted on
 # the handbook's index, so here its probabilities are only a rough guide: recalibrate it on a few
 # dozen labelled questions from the new corpus before trusting the threshold.
 # An empty folder, a path that does not exist or a file that is not UTF-8 text stops with a clear
@@ -1146,7 +1216,7 @@ given = p_answer >= ABSTAIN_THRESHOLD
 unsupported = np.array([not judge_supported(a["answer"], text_of[a["citation"]]) for a in answers])
 weights = stream.groupby(["asked", "asker_role"]).size().reindex(pd.MultiIndex.from_frame(distinct[["asked", "asker_role"]])).to_numpy()
 abstain_rate = np.average(~given, weights=weights)
-unsupported_rate = np.average(unsupported[given], weights=weights[given])
+unsupported_rate = np.average(unsupported[given], weights=weights[given]) if given.any() else float("nan")
 print(f"day of traffic: abstain rate {abstain_rate:.3f} (unanswerable questions are {(~stream['answerable']).mean():.3f} "
       f"of the stream), unsupported answers {unsupported_rate:.3f} of answers given")
 
@@ -1160,7 +1230,7 @@ print(f"day of traffic: abstain rate {abstain_rate:.3f} (unanswerable questions 
 # composition or a changed chunk. In a generative design it is the main hallucination metric.
 #
 # ### A policy changes: stale answers
-# The learning budget goes up from 1,200 to 1,500 EUR. The cache still holds yesterday's answers. If
+# The learning budget goes up from `1,200` to `1,500` EUR. The cache still holds yesterday's answers. If
 # cache entries store the *version* (last-updated date) of the document they cite, an update
 # invalidates exactly the entries that cite it; without that, the cache keeps serving the old figure.
 
@@ -1168,7 +1238,8 @@ print(f"day of traffic: abstain rate {abstain_rate:.3f} (unanswerable questions 
 old_text = text_of["hr-learning-budget § Annual budget"]
 updated_chunks = chunks.copy()
 budget_row = (updated_chunks["doc_id"] == "hr-learning-budget") & (updated_chunks["section"] == "Annual budget")
-updated_chunks.loc[budget_row, "text"] = old_text.replace("1,200 EUR", "1,500 EUR")
+old_figure, new_figure = f"{1_200:,} EUR", f"{1_500:,} EUR"  # the budget before and after the update
+updated_chunks.loc[budget_row, "text"] = old_text.replace(old_figure, new_figure)
 updated_index = Index(updated_chunks)
 version_now = dict(zip(docs["doc_id"], docs["last_updated"], strict=True)) | {"hr-learning-budget": pd.Timestamp("2026-03-01")}
 
@@ -1186,9 +1257,9 @@ for text, role in asked.itertuples(index=False):
         answer = respond(text, role, idx=updated_index)["answer"]
         cache[(role, text)] = (answer, doc_id, version_now[doc_id])
     served_versioned.append(answer)
-stale_plain = sum("1,200 EUR" in a for a in served_plain)
-stale_with = sum("1,200 EUR" in a for a in served_versioned)
-fresh_with = sum("1,500 EUR" in a for a in served_versioned)
+stale_plain = sum(old_figure in a for a in served_plain)
+stale_with = sum(old_figure in a for a in served_versioned)
+fresh_with = sum(new_figure in a for a in served_versioned)
 print(f"{len(asked)} learning-budget questions after the update: stale answers served without version checks = {stale_plain}, "
       f"with them = {stale_with} (new figure served {fresh_with} times)")
 
@@ -1273,46 +1344,86 @@ print(f"planted personal values left after redaction: {pii_left}")
 # %% [markdown]
 # ## Your turn
 #
-# Each exercise has a placeholder `answer = TODO`. Replace it, run the cell, and the check tells you
-# whether you are right. Solutions are at the end.
+# Each numeric exercise has a placeholder `answer = TODO`. Replace it, run the cell, and the check
+# tells you whether you are right (give three decimals where the answer is a share). The judgment
+# exercises are answered in words, in a Markdown cell of your own. Solutions are at the end.
+
+# %%
+# Self-checks of the numeric exercises. Spoiler: this cell computes the expected answers from the
+# notebook's state, so skip it until you have tried. It also replays the day's stream for Exercise 3.
+cache_grid = {t: simulate_cache(stream, t) for t in CACHE_THRESHOLDS}  # threshold -> hit rate, wrong-answer hits
+
+
+def expected_answer(exercise):
+    if exercise == 1:
+        rows = np.flatnonzero(held_out["type"] == "paraphrase")
+        ranked = [held_rankings["hybrid + re-ranker"][i] for i in rows]
+        return retrieval_metrics(ranked, gold_key(held_out.iloc[rows]), k=1)["recall"]
+    if exercise == 2:
+        return abstain_stats(0.7)["unanswerable abstained"]
+    meets = [t for t, out in cache_grid.items() if 1000 * out["wrong-answer hits"] <= 1]
+    return min(meets, default=1)  # none meets it: a threshold of one, i.e. semantic cache off
+
+# Each check accepts a share to three decimals and a threshold exactly (abs_tol=0.001, rel_tol=0):
+# the neighbouring threshold, or the same share for another question type, is a wrong answer.
+
+
+# %% [markdown]
+# ### Exercise 1 · Where does retrieval fail?
+# Paraphrases are where retrieval struggles. On the held-out **paraphrase** questions, what share does
+# the hybrid + re-ranker pipeline put the gold chunk *first* (recall@1)? Compare it with the exact
+# questions: what would you improve first?
+
+# %%
+answer = TODO
+_ = check_answer("Exercise 1", answer, expected_answer(1), rel_tol=0, abs_tol=0.001,
+                 hint="which column of held_out tells a paraphrase from an exact question, "
+                       "and which k means 'first'?")
+
+# %% [markdown]
+# ### Exercise 2 · A stricter threshold
+# A stricter product owner wants the threshold at `0.7`. What share of the **unanswerable** questions
+# (the cross-fitted answers of section 6) does the assistant then abstain on? Is that worth the
+# answerable questions it loses?
+
+# %%
+answer = TODO
+_ = check_answer("Exercise 2", answer, expected_answer(2), rel_tol=0, abs_tol=0.001,
+                 hint="section 6 has a function that turns a threshold into the refusal and answer shares.")
+
+# %% [markdown]
+# ### Exercise 3 · How loose may the semantic cache be?
+# The product owner accepts at most one wrong cached answer per `1,000` questions. Which is the loosest
+# semantic-cache threshold among those in `CACHE_THRESHOLDS` (section 7) that meets it on the day's
+# stream? If none does, answer a threshold of one (semantic cache off, exact matches only). How much
+# hit rate does loosening it buy?
+
+# %%
+answer = TODO
+_ = check_answer("Exercise 3", answer, expected_answer(3), rel_tol=0, abs_tol=0.001,
+                 hint="cache_grid holds each threshold's wrong-answer hits as a share of all "
+                       "questions; 'loosest' is the lowest threshold.")
+
+# %% [markdown]
+# ### Exercise 4 (judgment) · Which number goes on the launch dashboard?
+# The assistant goes into an A/B test: half of the company gets it in Slack, half keeps asking
+# HR, IT and Finance directly. The product manager wants **one** primary metric on the dashboard and
+# proposes "share of questions answered". Do you agree? Pick the primary metric, name two guardrails
+# beside it, and say which of this notebook's offline numbers predicts each.
 #
-# **Exercise 1.** Paraphrases are where retrieval struggles. On the held-out **paraphrase** questions,
-# what share does the hybrid + re-ranker pipeline put the gold chunk *first* (recall@1)? Compare it
-# with the exact questions: what would you improve first?
-
-# %%
-answer = TODO  # e.g. retrieval_metrics([held_rankings[...][i] for i in rows], gold_key(held_out.iloc[rows]), k=...)
-paraphrase_rows = np.flatnonzero(held_out["type"] == "paraphrase")
-_ = check_answer("Exercise 1", answer, retrieval_metrics([held_rankings["hybrid + re-ranker"][i] for i in paraphrase_rows],
-                                                         gold_key(held_out.iloc[paraphrase_rows]), k=1)["recall"],
-                 hint="keep the paraphrase rows of held_out and of held_rankings['hybrid + re-ranker']; k=1.")
-
-# %% [markdown]
-# **Exercise 2.** A stricter product owner wants the threshold at 0.7. What share of the
-# **unanswerable** questions (the cross-fitted answers of section 6) does the assistant then abstain on?
-# Is that worth the answerable questions it loses?
-
-# %%
-answer = TODO
-_ = check_answer("Exercise 2", answer, abstain_stats(0.7)["unanswerable abstained"],
-                 hint="abstain_stats(threshold) returns a dict; look for the unanswerable key.")
-
-# %% [markdown]
-# **Exercise 3.** The product owner accepts at most one wrong cached answer per 1,000 questions. Which
-# is the loosest semantic-cache threshold among 0.99, 0.98, 0.97, 0.96 and 0.95 that meets it on the
-# day's stream? How much hit rate does loosening it from 0.99 buy?
-
-# %%
-answer = TODO
-cache_grid = {t: simulate_cache(stream, t) for t in (0.99, 0.98, 0.97, 0.96, 0.95)}  # used by the check
-_ = check_answer("Exercise 3", answer, min(t for t, out in cache_grid.items() if out["wrong-answer hits"] <= 0.001),
-                 hint="simulate_cache(stream, t) returns the wrong-answer hits as a share of all questions; 1 per 1,000 = 0.001.")
+# ### Exercise 5 (judgment) · The corpus grows tenfold and the budget halves
+# The interviewer says: the handbook becomes every team's wiki (`10` times the chunks), and the
+# latency budget for retrieval + re-ranking halves. Which parts of this pipeline grow with the corpus,
+# what do you measure first, and what do you change?
 
 # %% [markdown]
 # ## Scorecard
 #
-# Every claim this notebook made, computed above and asserted. Timing values are shown only as a
-# pass/fail so the table stays identical between runs.
+# Every claim this notebook made, computed above. With the default parameters the cell asserts that
+# each holds; with other settings it reports which do not, and why, and the notebook runs on. Claims
+# that vary with the seed are stated over seeds or splits ("on all 6 splits", "stream seeds 0-3"). The
+# latency row holds the typical query's CPU time (p50) to the budget and shows only pass/fail, so the table stays
+# identical between runs; the hard p99 bar lives in `make bench`.
 
 # %% tags=["scorecard"]
 r = retrieval
@@ -1320,12 +1431,15 @@ with contextlib.redirect_stdout(io.StringIO()) as first:
     show_abstain(ABSTAIN_THRESHOLD)
 with contextlib.redirect_stdout(io.StringIO()) as second:
     show_abstain(ABSTAIN_THRESHOLD + 0.05)
-rows = [
+CHECKS = {"> 0": lambda v: v > 0, ">= 0": lambda v: v >= 0, "True": lambda v: bool(v), ">= 0.8": lambda v: v >= 0.8,
+          "> 0.5": lambda v: v > 0.5, "== 0": lambda v: v == 0, "<= 1": lambda v: v <= 1, "<= 0.02": lambda v: v <= 0.02,
+          "< 1": lambda v: v < 1, ">= -0.02": lambda v: v >= -0.02, "== 4": lambda v: v == 4}
+claims = [
     ("chunking by heading: recall in 150 words minus best fixed window", chunking_recall["by heading"] - chunking_recall.drop("by heading").max(), "> 0"),
-    ("hybrid recall@5 minus BM25-only (held out)", r.loc["hybrid (RRF)", "recall@5"] - r.loc["BM25", "recall@5"], ">= 0"),
+    ("hybrid recall@5 minus BM25-only (held out; a tie holds)", r.loc["hybrid (RRF)", "recall@5"] - r.loc["BM25", "recall@5"], ">= 0"),
     ("hybrid recall@5 minus dense-only (held out)", r.loc["hybrid (RRF)", "recall@5"] - r.loc["dense", "recall@5"], ">= 0"),
     ("re-ranker MRR minus hybrid MRR (held out)", r.loc["hybrid + re-ranker", "MRR"] - r.loc["hybrid (RRF)", "MRR"], "> 0"),
-    ("hybrid recall@5 >= best single retriever, on all 6 splits (worst margin)", splits["hybrid recall@5 minus best single"].min(), ">= 0"),
+    ("hybrid recall@5 >= best single retriever, on all 6 splits (worst margin; a tie holds)", splits["hybrid recall@5 minus best single"].min(), ">= 0"),
     ("re-ranker raises MRR on all 6 splits (smallest gain)", splits["re-ranker MRR minus hybrid MRR"].min(), "> 0"),
     ("no fact on both sides of the split", len(shared_facts) == 0, "True"),
     (f"unanswerable questions abstained, all {n_unanswerable} out of fold", at_default["unanswerable abstained"], ">= 0.8"),
@@ -1336,61 +1450,102 @@ rows = [
     ("answers changed by the injection page (guarded, all questions)", changed_by_injection, "== 0"),
     ("faithfulness judge agreement with gold labels", judge_agreement, "> 0.5"),
     ("judge catches changed numbers", 1 - judge_table.loc["number changed", "judged_supported"], ">= 0.8"),
-    ("judge bias: negated answers accepted", negation_accepted, "> 0.5"),
     ("judge bias: faithful reworded answers rejected", reworded_rejected, "> 0.5"),
     ("semantic cache hit rate on the Zipf stream", cache_hit_rate, "> 0.5"),
-    ("semantic cache wrong-answer hits per 1,000 questions", 1000 * cache_wrong_rate, "<= 1"),
+    ("semantic cache: days with fewer wrong answers at the tight threshold than at 0.95 (stream seeds 0-3)", days_fewer, "== 4"),
     ("routing: cost per query / always-expensive (all questions)", routes.loc["routed", "EUR per query"] / COST["expensive"], "< 1"),
     ("routing: correct answers, routed minus always-expensive", routes.loc["routed", "correct answers"] - routes.loc["always expensive", "correct answers"], ">= -0.02"),
     ("routing: wrong answers, routed minus always-expensive", routes.loc["routed", "wrong answers"] - routes.loc["always expensive", "wrong answers"], "<= 0.02"),
     ("stale answers with versioned cache keys", stale_with, "== 0"),
     ("personal data left in redacted logs", pii_left, "== 0"),
-    (f"p99 retrieval + re-rank <= {LATENCY_BUDGET_MS} ms", latency_ok, "True"),
+    (f"retrieval + re-rank, CPU p50 (best of 5) <= {LATENCY_BUDGET_MS} ms", latency.p50 <= LATENCY_BUDGET_MS, "True"),
     ("widget output changes when the slider moves one step", first.getvalue() != second.getvalue(), "True"),
 ]
-scorecard = pd.DataFrame(rows, columns=["claim", "value", "reference"])
-checks = {"> 0": lambda v: v > 0, ">= 0": lambda v: v >= 0, "True": lambda v: v is True or v == True,  # noqa: E712
-          ">= 0.8": lambda v: v >= 0.8, "> 0.5": lambda v: v > 0.5, "== 0": lambda v: v == 0, ">= 0.7": lambda v: v >= 0.7,
-          "<= 1": lambda v: v <= 1, "<= 0.02": lambda v: v <= 0.02, "< 1": lambda v: v < 1, ">= -0.02": lambda v: v >= -0.02}
-scorecard["holds"] = [bool(checks[ref](value)) for value, ref in zip(scorecard["value"], scorecard["reference"], strict=True)]
-scorecard["value"] = [value if isinstance(value, (bool, np.bool_)) else round(float(value), 3) for value in scorecard["value"]]
-assert scorecard["holds"].all(), scorecard
-scorecard
+rows = [(claim, value, reference, bool(CHECKS[reference](value))) for claim, value, reference in claims]
+negated = judged[judged["variant"] == "negated"]  # a count: the share (all of them, by default) reads like an answer
+rows.insert(15, (f"judge bias: negated answers accepted, of {len(negated)}", int(negated["judge says supported"].sum()),
+                 f"> {len(negated) / 2:g}", bool(negation_accepted > 0.5)))
+scorecard = build(rows)
+display(scorecard)
+enforce(scorecard, at_defaults=AT_DEFAULTS)  # asserts at the defaults (and in make claims); else reports
 
 # %% [markdown]
 # ## In 60 seconds
 #
 # "I'd treat it as ranking plus grounded answering. Chunk by heading, carry each chunk's audience,
-# date and status, and filter by the user's role *before* ranking. Retrieve with BM25 and dense
-# vectors fused by reciprocal rank — keywords catch codes and numbers, vectors help with paraphrases —
-# then a small LightGBM re-ranker, trained on gold questions split by fact, puts the right chunk first
-# and prefers the current policy. Answer only from that chunk, with a citation, and abstain below a
-# confidence threshold set from what a wrong answer costs. Evaluate recall@k and MRR on held-out
-# facts; with only a few dozen unanswerable questions, cross-fit by fact and quote the abstain rate
-# with its confidence interval. Measure the faithfulness judge's biases against gold labels. Serve in
-# milliseconds behind a role-keyed, version-aware cache and a cheap-path router, priced per hop.
-# Monitor abstain and unsupported-answer rates, quarantine instruction-like text at ingestion, and
-# keep personal data out of the logs."
+# date and status, and filter by role *before* ranking. Retrieve with BM25 and dense vectors fused
+# by reciprocal rank — keywords catch codes and numbers; a neural embedder would catch paraphrases,
+# which our character n-grams barely do — then a small LightGBM re-ranker, trained on questions
+# split by fact, puts the right chunk first and prefers the current policy. Answer only from that
+# chunk, with a citation, and abstain below a threshold set from what a wrong answer costs. Evaluate
+# recall@k and MRR on held-out facts; with few unanswerable questions, cross-fit by fact and quote
+# the abstain rate with its interval. Measure the judge's biases against gold labels. Serve behind a
+# role-keyed, version-aware cache and a cheap-path router, priced per hop. Monitor abstain and
+# unsupported-answer rates, quarantine instruction-like text, and keep personal data out of the
+# logs."
 
 # %% [markdown]
 # ## Solutions
 
 # %%
-answer = retrieval_metrics([held_rankings["hybrid + re-ranker"][i] for i in paraphrase_rows],
-                          gold_key(held_out.iloc[paraphrase_rows]), k=1)["recall"]
-exact_rows = np.flatnonzero(held_out["type"] == "exact")
-exact_r1 = retrieval_metrics([held_rankings["hybrid + re-ranker"][i] for i in exact_rows], gold_key(held_out.iloc[exact_rows]), k=1)["recall"]
+paraphrase_rows, exact_rows = np.flatnonzero(held_out["type"] == "paraphrase"), np.flatnonzero(held_out["type"] == "exact")
+reranked = held_rankings["hybrid + re-ranker"]
+answer = retrieval_metrics([reranked[i] for i in paraphrase_rows], gold_key(held_out.iloc[paraphrase_rows]), k=1)["recall"]
+exact_r1 = retrieval_metrics([reranked[i] for i in exact_rows], gold_key(held_out.iloc[exact_rows]), k=1)["recall"]
 print(f"recall@1 on paraphrases = {answer:.3f} (exact questions: {exact_r1:.3f}): paraphrases are the gap — a neural embedder first")
-_ = check_answer("Exercise 1", answer, retrieval_metrics([held_rankings["hybrid + re-ranker"][i] for i in paraphrase_rows],
-                                                         gold_key(held_out.iloc[paraphrase_rows]), k=1)["recall"])
+_ = check_answer("Exercise 1", round(answer, 3), expected_answer(1), rel_tol=0, abs_tol=0.001)
+
+# %%
 answer = abstain_stats(0.7)["unanswerable abstained"]
 print(f"unanswerable abstained at 0.7 = {answer:.3f}, but answerable answered correctly falls from "
       f"{abstain_stats(ABSTAIN_THRESHOLD)['answerable answered correctly']:.3f} to {abstain_stats(0.7)['answerable answered correctly']:.3f}")
-_ = check_answer("Exercise 2", answer, abstain_stats(0.7)["unanswerable abstained"])
-answer = min(t for t, out in cache_grid.items() if out["wrong-answer hits"] <= 0.001)
-print(f"loosest threshold with <= 1 wrong hit per 1,000 questions = {answer}; hit rate {cache_grid[answer]['hit rate']:.4f} "
-      f"there vs {cache_grid[0.95]['hit rate']:.4f} at 0.95: loosening buys almost nothing")
-_ = check_answer("Exercise 3", answer, min(t for t, out in cache_grid.items() if out["wrong-answer hits"] <= 0.001))
+_ = check_answer("Exercise 2", round(answer, 3), expected_answer(2), rel_tol=0, abs_tol=0.001)
+
+# %%
+meets = [t for t, out in cache_grid.items() if 1000 * out["wrong-answer hits"] <= 1]
+answer = min(meets, default=1)
+hit_at = cache_grid[answer]["hit rate"] if answer in cache_grid else cache_table.loc["exact", "hit rate"]
+print(f"loosest threshold with <= 1 wrong hit per 1,000 questions = {answer}; hit rate {hit_at:.3f} there, "
+      f"{cache_grid[0.95]['hit rate']:.3f} at 0.95 (with {1000 * cache_grid[0.95]['wrong-answer hits']:.1f} wrong hits per 1,000)")
+_ = check_answer("Exercise 3", answer, expected_answer(3), rel_tol=0, abs_tol=0.001)
+
+# %% [markdown]
+# **Exercise 3, in words.** Loosening the threshold buys very little hit rate (the exact cache already
+# absorbs most of a skewed day) and costs wrong answers served with full confidence, so keep it tight
+# or turn the semantic cache off; whether any threshold meets the bar depends on the day's stream.
+#
+# **Exercise 4 (judgment).** **Model answer:** No: "answered" rewards the failure we most want to
+# avoid — a confident wrong answer counts as a success. The primary metric is **deflection by
+# correct answers**: the share of questions that end without a ticket to HR, IT or Finance within a
+# day *and* without a thumbs-down. It is what the business pays for and it can only rise if answers
+# are right. Guardrails: the **wrong-answer rate** among answers given (offline: 1 minus "correct
+# among answered", from the cross-fitted table), and **escalations after an answer** per topic
+# (offline: the refused answerable questions, which the abstain threshold trades against it). Also
+# watch the abstain rate, whose *rise* flags a content gap. Recall@5 stays an offline diagnostic:
+# users never see it.
+#
+# **Self-check:**
+# - rejects "answered share" because it counts wrong answers as wins;
+# - picks an outcome metric users create (deflection, tickets avoided), measured per user, not a retrieval metric;
+# - names a wrong-answer guardrail and an escalation or abstain guardrail;
+# - links each to an offline number of this notebook (correct among answered, unanswerable abstained);
+# - says the unit of randomisation (employee, not question) so one person sees one system.
+#
+# **Exercise 5 (judgment).** **Model answer:** Measure first: time each stage (BM25, dense scoring,
+# fusion, features, re-ranker, extraction) at the new size with `make bench`, which already times a
+# corpus replicated tenfold. BM25 is a sparse product and the dense score a matrix-vector product
+# over every chunk, so both grow linearly with the corpus; the re-ranker and extraction grow with
+# `TOP_K`, not with the corpus. So: replace the exhaustive dense scan with an approximate
+# nearest-neighbour index (HNSW or IVF), pre-filter by audience inside the index, keep `TOP_K` small
+# (measure recall@`TOP_K` before shrinking it), put the role-keyed cache in front, and hold the
+# budget on p99 in the benchmark while the notebook watches the p50.
+#
+# **Self-check:**
+# - measures per stage before changing anything, on the p99 bar, not one wall time;
+# - knows which stages scale with the corpus (both retrievers) and which with `TOP_K` (features, re-ranker);
+# - proposes an ANN index or sharding for the dense side, keeping the access filter before ranking;
+# - trades `TOP_K` against recall@k with a number, not by feel;
+# - mentions the cache as the cheapest latency win on a skewed stream.
 
 # %% [markdown]
 # *Navigation:* ← [12 · Churn prediction](12_case_churn_prediction.ipynb) · [Course map](00_course_map.ipynb)

@@ -13,7 +13,7 @@ import io
 import time
 from pathlib import Path
 
-import numpy as np
+from utils.timing import Latency, measure
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "13_case_rag_assistant.ipynb"
@@ -38,15 +38,12 @@ def _notebook_namespace() -> dict:
     raise RuntimeError(f"{NOTEBOOK.name}: no cell contains {STOP_AFTER!r}")
 
 
-def _latencies(ns: dict, index: object, n: int) -> np.ndarray:
+def _latency(ns: dict, index: object, n: int, repeats: int = 2) -> Latency:
+    """The notebook's own measurement (utils.timing.measure): wall-clock p50 best of repeats, pooled p99."""
     questions = ns["questions"].sample(n, replace=True, random_state=0)
+    asked = list(zip(questions["question"], questions["asker_role"], strict=True))
     ns["respond"]("warm-up", "employee", idx=index)
-    out = []
-    for question, role in zip(questions["question"], questions["asker_role"], strict=True):
-        start = time.perf_counter()
-        ns["respond"](question, role, idx=index)
-        out.append((time.perf_counter() - start) * 1000)
-    return np.asarray(out)
+    return measure(lambda pair: ns["respond"](*pair, idx=index), asked, repeats=repeats)
 
 
 def run() -> list[dict]:
@@ -61,22 +58,22 @@ def run() -> list[dict]:
     start = time.perf_counter()
     index = ns["Index"](ns["chunks"])
     build_ms = (time.perf_counter() - start) * 1000
-    p50, p99 = np.percentile(_latencies(ns, index, 2_000), [50, 99])
+    handbook = _latency(ns, index, 1_000)
 
     big_chunks = ns["pd"].concat([ns["chunks"]] * 10, ignore_index=True)
     start = time.perf_counter()
     big_index = ns["Index"](big_chunks)
     big_build_ms = (time.perf_counter() - start) * 1000
-    big_p99 = float(np.percentile(_latencies(ns, big_index, 1_000), 99))
+    big_p99 = _latency(ns, big_index, 500).p99
 
     rows = [
         ("rag: load corpus + eval set", load_ms, "ms", "<= 2000",
          f"{len(docs)} docs, {len(sections)} sections, {len(questions)} questions"),
         ("rag: index build (BM25 + dense), handbook", build_ms, "ms", "<= 2000", f"{len(ns['chunks'])} chunks"),
-        ("rag: retrieval + re-rank p50, handbook", p50, "ms", f"<= {LATENCY_BUDGET_MS:g}", "2,000 queries"),
-        ("rag: retrieval + re-rank p99, handbook", p99, "ms", f"<= {LATENCY_BUDGET_MS:g}", "2,000 queries"),
+        ("rag: retrieval + re-rank p50, handbook", handbook.wall_p50, "ms", f"<= {LATENCY_BUDGET_MS:g}", "best of 2 x 1,000 queries"),
+        ("rag: retrieval + re-rank p99, handbook", handbook.p99, "ms", f"<= {LATENCY_BUDGET_MS:g}", "2,000 queries"),
         ("rag: index build, corpus x10", big_build_ms, "ms", "<= 10000", f"{len(big_chunks)} chunks"),
-        ("rag: retrieval + re-rank p99, corpus x10", big_p99, "ms", f"<= {LATENCY_BUDGET_MS:g}", "1,000 queries"),
+        ("rag: retrieval + re-rank p99, corpus x10", big_p99, "ms", f"<= {LATENCY_BUDGET_MS:g}", "2 x 500 queries"),
     ]
     return [{"benchmark": f"{name} ({note})", "value": round(float(value), 1), "unit": unit, "bar": bar,
              "holds": bool(float(value) <= float(bar.split()[-1]))} for name, value, unit, bar, note in rows]
