@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 11 · Search ranking
 #
-# *Train a ranker on clicks without learning the old ranking back, and prove it with an interleaving test.* · about 35 min · needs: 00, 06 (NDCG, A/B tests), some pandas
+# *Train a ranker on clicks without learning the old ranking back, and prove it with an interleaving test.* · about 95 min · needs: 00, 06 (NDCG, A/B tests), some pandas
 #
 # *Navigation:* ← [10 · Fraud detection](10_case_fraud_detection.ipynb) · [Course map](00_course_map.ipynb) · [12 · Churn prediction](12_case_churn_prediction.ipynb) →
 #
@@ -25,6 +25,13 @@
 # - show that clicks are position-biased, estimate the bias from a randomised slice of traffic, and correct it with inverse propensity weighting;
 # - compare rankers offline with NDCG@10 and MRR against graded relevance, and online with team-draft interleaving instead of an A/B test;
 # - name the feedback loops of click-trained rankers and the guardrails that catch them.
+#
+# **15-minute path:** step 3 (*Click features inherit position bias*), step 6 (the offline table
+# and *When does position bias matter?*), the online half of step 6 (*Team-draft interleaving vs an
+# A/B test*), then *In 60 seconds*.
+#
+# Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are inputs we
+# chose. With other settings, read the printed outputs.
 
 # %% tags=["parameters"]
 SEED = 0
@@ -37,13 +44,29 @@ TEST_SHARE = 0.3          # share of queries held out (never seen in training)
 MIN_IMPRESSIONS = 20      # a query-document pair needs this many impressions to get a click label
 BUDGET_MS = 20            # latency budget for retrieval + re-ranking, per query
 
+# %% tags=["knobs"]
+from utils.knobs import Knob, check_knobs, knob_table
+
+KNOBS = [
+    Knob("SEED", 0, 0, 2**31 - 1, "seed of the world and every model (LightGBM takes a 31-bit seed)"),
+    Knob("N_DOCUMENTS", 8_000, 4_000, 16_000, "documents in the searchable collection"),
+    Knob("N_QUERIES", 1_500, 800, 3_000, "distinct queries"),
+    Knob("N_IMPRESSIONS", 300_000, 150_000, 600_000, "result pages in the click log"),
+    Knob("POSITION_BIAS", 1.0, 0.0, 2.0, "planted exponent: P(examine rank r) = r ** -POSITION_BIAS"),
+    Knob("RANDOM_SHARE", 0.05, 0.02, 0.2, "share of traffic shown the top 10 in random order"),
+    Knob("TEST_SHARE", 0.3, 0.1, 0.5, "share of queries held out"),
+    Knob("MIN_IMPRESSIONS", 20, 5, 50, "impressions a pair needs to get a click label"),
+    Knob("BUDGET_MS", 20, 5, 100, "latency budget in ms (the scorecard compares the p50 with it)"),
+]
+AT_DEFAULTS = check_knobs(KNOBS, globals())   # ValueError names the knob, its value and its range
+knob_table(KNOBS, globals())
+
 # %%
 import functools
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM threads sleep, not spin, on a busy machine
 import sys
-import time
 
 import ipywidgets as widgets
 import lightgbm as lgb
@@ -55,6 +78,7 @@ from scipy import sparse
 from utils import check_answer, use_course_style
 from utils.checks import TODO
 from utils.search import examination_curve, make_search_world
+from utils.timing import measure
 
 assert sys.version_info >= (3, 11), "This course needs Python 3.11+: run `make lab` to create the course venv."
 for module, major in ((np, 2), (pd, 3), (lgb, 4)):
@@ -105,11 +129,11 @@ queries.head(4)
 # The query stream is heavy-tailed: a small head of queries carries a large share of traffic (the
 # printed share, 0.621 for the top 5 %), which matters twice — head queries have plenty of clicks to
 # learn from and are worth caching, while the long tail has almost none. A peak of about 174 queries
-# per second with a 20 ms budget means retrieval cannot score all documents with a model: it must be a cheap
-# index lookup, and only the top 100 get the expensive re-ranker.
+# per second with a `20` ms budget means retrieval cannot score all documents with a model: it must be a cheap
+# index lookup, and only the top `100` get the expensive re-ranker.
 #
 # > **Say it in the interview:** "I'd optimise successful sessions — a satisfying click without a
-# > reformulation — and guard latency: a 20 ms budget for retrieval plus re-ranking at peak QPS."
+# > reformulation — and guard latency: a `20` ms budget for retrieval plus re-ranking at peak QPS."
 
 # %% [markdown]
 # ## 2. Frame it as an ML problem
@@ -175,7 +199,7 @@ contains = sparse.csr_matrix((np.ones(len(postings)), (postings["term_id"], post
 print(f"terms: {len(vocabulary):,} | postings: {len(postings):,} | mean posting-list length: {len(postings) / len(vocabulary):.1f}")
 
 # %% [markdown]
-# Every query is now scored against the index, and the top 100 documents per query become the
+# Every query is now scored against the index, and the top `100` documents per query become the
 # candidates the re-ranker will order. Each candidate gets features known at query time:
 #
 # - **keyword match**: BM25, BM25 relative to the query's best match, and how many query terms the
@@ -215,11 +239,11 @@ def retrieve_all(k=100):
 candidates = retrieve_all()
 print(f"candidate pairs: {len(candidates):,} ({len(candidates) / len(queries):.1f} per query)")
 print("share of candidates per true grade 0-4:", (candidates["grade"].value_counts(normalize=True).sort_index()).round(3).tolist())
+print(f"share of candidates with grade 2 or more: {(candidates['grade'] >= 2).mean():.3f}")
 candidates.head(3)
 
 # %% [markdown]
-# BM25 finds the neighbourhood — grades 2 to 4 make up 0.390 of the candidates (the last three
-# printed shares) — but it knows nothing of quality or freshness; that is the re-ranker's job.
+# BM25 finds the neighbourhood — grades 2 to 4 make up 0.391 of the candidates — but it knows nothing of quality or freshness; that is the re-ranker's job.
 #
 # ### Click features inherit position bias
 #
@@ -241,8 +265,7 @@ EXAM_TOLERANCE = 0.05
 print(f"randomised impressions used: {past['randomised'].sum() // 10:,}")
 print("estimated examination:", propensity.round(3).tolist())
 print("planted examination:  ", planted.round(3).tolist())
-print(f"largest absolute error: {bias_error:.3f} (tolerance {EXAM_TOLERANCE})")
-assert bias_error <= EXAM_TOLERANCE
+print(f"largest absolute error: {bias_error:.3f} (tolerance {EXAM_TOLERANCE}; the scorecard checks it)")
 
 # %%
 # Figure only: click-through by position, production vs randomised traffic.
@@ -441,7 +464,8 @@ plt.show()
 # keyword match alone. `bias_experiment` runs the whole pipeline for one setting — a new click log
 # from the same world, propensities re-estimated from its randomised slice, both click models
 # retrained, scored on the same held-out queries. It is kept small enough to recompute on every move
-# of the widget (60,000 result pages, pairs with 10+ impressions, 40 trees; results are cached), so
+# of the widget (`60,000` result pages, pairs with at least half of `MIN_IMPRESSIONS` impressions,
+# `40` trees; results are cached), so
 # at strength 1 its numbers differ a little from the full models above.
 
 # %%
@@ -449,17 +473,22 @@ OLD_RANKERS = {"authority (old pages up)": 1.0, "keyword match only": 0.0}   # w
 
 
 @functools.lru_cache(maxsize=64)
-def bias_experiment(strength, old_ranker="authority (old pages up)", propensity_floor=0.0):
-    # Naive vs IPW LambdaMART, trained on a fresh log with the given planted bias and logging ranker.
-    new_log = world.click_log(60_000, position_bias=strength, seed=SEED + 1, authority_weight=OLD_RANKERS[old_ranker])
+def click_models(strength, old_ranker="authority (old pages up)", propensity_floor=0.0, replicate=0):
+    # Naive and IPW LambdaMART trained on a fresh log (seeded by `replicate`) with the given bias and logging ranker.
+    new_log = world.click_log(60_000, position_bias=strength, seed=SEED + 1 + 10 * replicate,
+                              authority_weight=OLD_RANKERS[old_ranker])
     new_log = new_log[(new_log["day"] < TRAIN_DAYS) & ~is_test[new_log["query_id"]]]
     rand = new_log[new_log["randomised"]].groupby("position")["clicked"].mean()
     estimate = np.maximum((rand / rand.iloc[0]).to_numpy(), propensity_floor)
     pairs = click_labels(new_log[~new_log["randomised"]], estimate)
     pairs = candidates[~test_mask].merge(pairs[pairs["impressions"] >= MIN_IMPRESSIONS // 2], on=["query_id", "doc_id"])
+    return {name: train_ranker(pairs, pairs[name].to_numpy(), rounds=40) for name in ("naive", "ipw")}
+
+
+def bias_experiment(strength, old_ranker="authority (old pages up)", propensity_floor=0.0, replicate=0):
+    # One row: NDCG@10 of the naive and the IPW model of `click_models` on the held-out queries.
     row = {"position bias": strength, "old ranker orders by": old_ranker, "examination at rank 10": examination_curve(strength)[-1]}
-    for name in ("naive", "ipw"):
-        model = train_ranker(pairs, pairs[name].to_numpy(), rounds=40)
+    for name, model in click_models(strength, old_ranker, propensity_floor, replicate).items():
         row[f"NDCG@10 {name}"] = rank_metrics(test, model.predict(test[FEATURES].to_numpy()))[0]
     row["gap (ipw - naive)"] = row["NDCG@10 ipw"] - row["NDCG@10 naive"]
     return row
@@ -499,14 +528,43 @@ bias_sweep.round(3)
 # %% [markdown]
 # With no position bias (strength 0) the two labels nearly coincide, and so do the models (gap
 # 0.002). With the authority-ordered old ranker, the naive model degrades as attention falls more
-# steeply — raw click rates say more about *where* a document was shown than about the document —
-# while the IPW model holds on: the gap is 0.165 at strength 1. At strength 2 the IPW model loses
-# ground too (NDCG@10 0.644, against 0.788 at strength 1): rank 10 is examined 1 % of the time, so the
+# steeply — raw click rates say more about *where* a document was shown than about the document.
+# Up to strength 1 the IPW model holds on: the gap is 0.165 at strength 1. At strength 2 the IPW model loses
+# ground too (NDCG@10 0.644, against 0.788 at strength 1): rank 10 is examined with probability 0.01, so the
 # few deep clicks carry weights near 100 and the labels get noisy — the price of IPW is variance.
 #
 # Now switch the old ranker to keyword match only. The same strength-1 bias costs the naive model
 # just 0.007: position bias without a confounded logging policy blurs click data, but does not point
 # it the wrong way. The damage needs both.
+#
+# One click log is one draw. How much of this survives a different draw? The next cell repeats the
+# authority rows at strengths 1 and 2 with four click logs (replicate seeds 0–3: fresh logs, fresh
+# propensity estimates, fresh models; the world and the test queries stay the same).
+#
+# **Predict, then run:** at strength 2, will IPW's gain over naive be about as steady across the four
+# logs as at strength 1, or will it swing? Decide before you look.
+
+# %%
+REPLICATES = range(4)
+AUTHORITY = "authority (old pages up)"
+replicated = pd.DataFrame({
+    f"gap at strength {strength:g}": [bias_experiment(strength, AUTHORITY, replicate=r)["gap (ipw - naive)"] for r in REPLICATES]
+    for strength in (1.0, 2.0)
+}, index=pd.Index(REPLICATES, name="replicate seed"))
+gap_range = replicated.agg(["min", "max"])
+gap_spread = gap_range.loc["max"] - gap_range.loc["min"]
+print("IPW gain over naive (NDCG@10), authority-ordered old ranker, per click log:")
+print(replicated.round(3).to_string())
+print("range (min, max) over the four logs:", {c: gap_range[c].round(3).tolist() for c in gap_range})
+print("spread (max - min):", gap_spread.round(3).to_dict())
+
+# %% [markdown]
+# At strength 1 IPW beat naive in every log (gains from 0.139 to 0.176, a spread of 0.037). At
+# strength 2 the gains spread wider (0.106 to 0.172, a spread of 0.066), and the IPW model's own NDCG@10
+# has already dropped (table above). Other values of `SEED` tell the same story with different
+# numbers: in some worlds one strength-2 log leaves IPW barely better than naive, while the strength-1
+# gain stays large. So read the strength-2 row as one draw of a noisy quantity — the variance of IPW
+# where propensities are tiny, and the reason production systems clip them (Exercise 4 tries a floor).
 #
 # > **Failure mode:** propensities estimated once and never again. A redesign of the results page
 # > (bigger snippets, an ad block on top) changes examination overnight; keep the randomised slice
@@ -576,22 +634,39 @@ def team_draft(list_a, list_b, rng, k=10):
 
 
 N_SIM = 40_000
-sim_queries = world.sample_queries(N_SIM, seed=SEED + 2, query_ids=test_ids)
-merged, team = team_draft(ranker_a[sim_queries], ranker_b[sim_queries], np.random.default_rng(SEED))
-clicks = world.simulate(sim_queries, merged, seed=SEED + 3)
-preference = np.sign((clicks * team).sum(axis=1))          # +1 A wins, -1 B wins, 0 tie
-arm_a = world.simulate(sim_queries, ranker_a[sim_queries, :10], seed=SEED + 4)
-arm_b = world.simulate(sim_queries, ranker_b[sim_queries, :10], seed=SEED + 5)
+
+
+def run_online(list_a, list_b, seed=SEED):
+    # N_SIM simulated searches per design: per-search interleaving preference, and each A/B arm's outcomes.
+    sim_queries = world.sample_queries(N_SIM, seed=seed + 2, query_ids=test_ids)
+    merged, team = team_draft(list_a[sim_queries], list_b[sim_queries], np.random.default_rng(seed))
+    clicks = world.simulate(sim_queries, merged, seed=seed + 3)
+    preference = np.sign((clicks * team).sum(axis=1))      # +1 A wins, -1 B wins, 0 tie
+    arm_a = world.simulate(sim_queries, list_a[sim_queries, :10], seed=seed + 4)
+    arm_b = world.simulate(sim_queries, list_b[sim_queries, :10], seed=seed + 5)
+    return {
+        "team-draft interleaving": (preference.astype(float), None),
+        "A/B: successful searches": (arm_a.any(axis=1).astype(float), arm_b.any(axis=1).astype(float)),
+        "A/B: clicks per search": (arm_a.sum(axis=1).astype(float), arm_b.sum(axis=1).astype(float)),
+    }
+
+
+designs = run_online(ranker_a, ranker_b)
+preference, (success_arm_a, success_arm_b) = designs["team-draft interleaving"][0], designs["A/B: successful searches"]
 print(f"interleaving: A wins {np.mean(preference > 0):.3f}, B wins {np.mean(preference < 0):.3f}, ties {np.mean(preference == 0):.3f}")
-print(f"A/B: successful searches A {arm_a.any(axis=1).mean():.3f}, B {arm_b.any(axis=1).mean():.3f}")
+print(f"A/B: successful searches A {success_arm_a.mean():.3f}, B {success_arm_b.mean():.3f}")
 
 # %% [markdown]
 # Both designs see the same direction. The question is how many searches each needs to *decide*.
-# For a two-sided test at 5 % significance and 80 % power, n = (1.96 + 0.84)² × variance / difference².
-# Interleaving is a one-sample test: is the mean per-search preference (+1, 0, −1) different from
+# For a two-sided test at `5` % significance and `80` % power, n = (`1.96` + `0.84`)² × variance / difference².
+# Interleaving is a one-sample test: is the mean per-search preference (`+1`, `0`, `-1`) different from
 # zero? The A/B test compares two independent arms, each carrying the full search-to-search noise;
-# its row below is the total over both arms. We then check each sample size by replaying 200
+# its row below is the total over both arms. We then check each sample size by replaying `200`
 # experiments of that size, resampled from the simulated searches.
+#
+# **Predict, then run:** the IPW ranker wins on success rate by the margin printed above.
+# How many times more searches will the A/B test need than interleaving to detect it: about the
+# same, twice, ten times?
 
 # %%
 Z = 1.96 + 0.84                                            # z for alpha = 0.05 two-sided, plus z for 80 % power
@@ -616,30 +691,56 @@ def detection_rate(a, b, n, reps=200, seed=SEED):
     return float(np.mean(z > 1.96))
 
 
-designs = {
-    "team-draft interleaving": (preference, None),
-    "A/B: successful searches": (arm_a.any(axis=1).astype(float), arm_b.any(axis=1).astype(float)),
-    "A/B: clicks per search": (arm_a.sum(axis=1).astype(float), arm_b.sum(axis=1).astype(float)),
-}
 online = pd.DataFrame({name: {"searches needed": searches_needed(*pair)} for name, pair in designs.items()}).T
 online["replayed detection rate"] = [detection_rate(*designs[name], n) for name, n in online["searches needed"].items()]
 n_interleaving, n_ab = online["searches needed"].iloc[0], online["searches needed"].iloc[1]
+print(f"A/B on successful searches needs {n_ab / n_interleaving:.1f}x the searches of interleaving")
 online.round(3)
 
 # %% [markdown]
 # Against the business metric (the share of successful searches), interleaving reaches the decision
-# with about four times fewer searches (147 against 594) for the same true difference (success rates
+# with fewer searches: 147 against 594 here (4.0x), for the same true difference (success rates
 # 0.957 against 0.895), and the replayed experiments land
-# near the planned 80 % detection rate. The reason: an A/B test compares different users on
+# near the planned `80` % detection rate. The reason: an A/B test compares different users on
 # different queries, so the difference between arms is buried in search-to-search variation;
 # interleaving asks the *same* user on the *same* query to choose, so that variation cancels.
 #
+# How many times fewer is not a constant: it depends on how far apart the two rankers are and on
+# the users' noise. The next cell repeats the whole comparison with the four pairs of smaller click
+# models from the replication above (naive vs IPW, strength 1, replicate seeds 0–3).
+
+# %%
+online_reps = []
+for r in REPLICATES:
+    pair = click_models(1.0, AUTHORITY, replicate=r)
+    lists = [top_lists(pair[name].predict(test[FEATURES].to_numpy())) for name in ("ipw", "naive")]
+    needed = {name: searches_needed(*d) for name, d in run_online(*lists, seed=SEED + 100 * (r + 1)).items()}
+    online_reps.append(needed)
+online_reps = pd.DataFrame(online_reps, index=pd.Index(REPLICATES, name="replicate seed"))
+online_reps["A/B success / interleaving"] = online_reps["A/B: successful searches"] / online_reps["team-draft interleaving"]
+ratio_range = online_reps["A/B success / interleaving"].agg(["min", "max"]).round(1).tolist()
+interleaving_wins = int((online_reps["team-draft interleaving"] < online_reps["A/B: successful searches"]).sum())
+clicks_beat_success = int((online_reps["A/B: clicks per search"] < online_reps["A/B: successful searches"]).sum())
+print(f"interleaving needs fewer searches than A/B on success in {interleaving_wins} of {len(online_reps)} replicates; "
+      f"ratio from {ratio_range[0]}x to {ratio_range[1]}x")
+print(f"A/B on clicks per search needs fewer searches than A/B on success in {clicks_beat_success} of {len(online_reps)}")
+online_reps.round(1)
+
+# %% [markdown]
+# The direction is what carries over: interleaving needed fewer searches than the A/B test on
+# success in every replicate, by a factor from 3.4x to 3.7x here. The factor itself belongs to a pair
+# of rankers in a world, not to interleaving: a different click log moves it, and a different `SEED`
+# (a different world) can move it further — rerun with another seed and compare the printed range.
+# So say "several times fewer searches, for this pair of rankers", never a fixed factor.
+#
 # Two caveats. The two rankers here differ a lot; real candidates differ by a fraction of a point,
 # and since both sample sizes grow with 1 / difference², real tests need thousands to millions of
-# searches — the *ratio* is what carries over (search engines report interleaving needing 10–100×
-# less traffic). And the third row flatters A/B: clicks per search is a sensitive metric here only
-# because every simulated user clicks alike. Real users differ a lot (a few click everything), which
-# inflates an A/B test's variance but cancels inside an interleaved list.
+# searches — the *ratio* is what carries over (search engines report interleaving needing one to two
+# orders of magnitude less traffic). And the third row is not a fair win for A/B: whether clicks per
+# search needs fewer searches than the success rate depends on the rankers and the world (it did in
+# the replicates printed above, but not in every world's main comparison), and where it does, it is
+# only because every simulated user clicks alike. Real users differ a lot (a few click everything), which inflates an A/B test's
+# variance on clicks but cancels inside an interleaved list.
 #
 # > **Say it in the interview:** "I'd screen ranker candidates with team-draft interleaving — it needs
 # > a fraction of the traffic — and confirm the winner in an A/B test on the business metric, since
@@ -677,22 +778,19 @@ print(f"query {example['text']!r} ({example['intent']}): top 3 documents {search
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-stream = world.sample_queries(1_200, seed=SEED + 6)
-texts, intents = queries["text"].to_numpy()[stream], intent_code[stream]
-latency_ms = []
-for text, intent in zip(texts, intents, strict=True):
-    begin = time.perf_counter()
+stream = world.sample_queries(50 + 400, seed=SEED + 6)    # 50 warm-up calls, 400 timed
+calls = list(zip(queries["text"].to_numpy()[stream], intent_code[stream], strict=True))
+for text, intent in calls[:50]:                            # warm-up: caches, first-call costs
     search(text, intent)
-    latency_ms.append(1000 * (time.perf_counter() - begin))
-latency_ms = np.array(latency_ms[200:])                    # the first 200 calls warm up caches
-p50, p99 = np.percentile(latency_ms, [50, 99])
-print(f"retrieval + re-rank over {len(latency_ms):,} queries: p50 {p50:.0f} ms, p99 {p99:.0f} ms (budget {BUDGET_MS} ms)")
-latency_ok = bool(p99 <= BUDGET_MS)
-assert latency_ok, f"p99 {p99:.1f} ms is over the {BUDGET_MS} ms budget"
+latency = measure(lambda call: search(*call), calls[50:], repeats=5)
+print(f"retrieval + re-rank: {latency} (budget {BUDGET_MS} ms)")
 
 # %% [markdown]
-# The p99 of retrieval plus re-ranking, measured over 1,000 queries drawn from the real traffic mix,
-# sits well inside the 20 ms budget (the cell asserts it; the exact milliseconds vary by machine).
+# The cell times retrieval plus re-ranking over `400` queries drawn from the real traffic mix, five
+# times over. The scorecard compares only the median CPU time per query (best of the five repeats)
+# with the `20` ms budget: a busy laptop barely moves it, while the wall-clock p99 printed beside it
+# can jump several-fold when another program takes the CPU. The hard p99 bar lives in `make bench` (tests/benchmarks/bench_search.py),
+# run on a quiet machine. The exact milliseconds vary by machine, so no number is quoted here.
 # The index lookup is cheap because a query touches only a few posting lists; the re-ranker is cheap
 # because it sees 100 documents, not 8,000.
 #
@@ -822,43 +920,64 @@ print(f"share of next week's distinct queries that are thin: {thin_distinct.mean
 # %% [markdown]
 # ## Your turn
 #
-# **Exercise 1.** Using `rank_metrics`, compute the NDCG@10 on the *test* candidates of a ranker that
-# sorts by document quality alone (`test["quality"]`). Store it in `answer`.
+# Four numeric exercises, then two judgment questions of the kind an interviewer asks. Each code
+# cell runs as is and says whether your answer is right; worked solutions are at the end.
+#
+# ### Exercise 1 · Is quality alone a ranker?
+# Score the held-out candidates by document quality alone, ignoring the query. What NDCG@10 does
+# that ranker reach? Store the number in `answer`, then compare it with BM25 alone in step 6.
 
 # %%
-answer = TODO  # replace with: rank_metrics(test, ...)[0]
-ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], rel_tol=1e-6,
-                  hint="rank_metrics(frame, scores) returns (ndcg, mrr); score by the quality column.")
+answer = TODO  # your NDCG@10 on the held-out candidates, a number between 0 and 1
+ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], rel_tol=1e-4,
+                  hint="the ranking metric helper of step 4 takes any score per row; which frame holds the held-out queries?")
 
 # %% [markdown]
-# **Exercise 2.** A click at position 5 is worth how many clicks at position 1 in the IPW labels?
-# Use the estimated `propensity` array (index 0 is position 1). Store the number in `answer`.
+# ### Exercise 2 · What is a deep click worth?
+# A click at position 5 is worth how many clicks at position 1 in the IPW labels? Use the
+# *estimated* examination curve of step 3, not the planted one. Store the number in `answer`.
 
 # %%
-answer = TODO  # replace with an expression using propensity
-ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-6,
-                  hint="IPW weights a click by 1 / P(examine | position).")
+answer = TODO  # a number, about how many position-1 clicks one position-5 click counts for
+ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-4,
+                  hint="IPW weights a click by one over P(examine | position); mind which index is position 5.")
 
 # %% [markdown]
-# **Exercise 3.** In the A/B design on successful searches, how many searches would you need if the
-# true difference in the success rate were *twice* as large (same spread)? Use `n_ab` and the sample-size formula
-# (n grows with 1 / difference²). Store an integer (rounded up) in `answer`.
+# ### Exercise 3 · A bigger effect
+# In the A/B design on successful searches, how many searches would you need if the true difference
+# in the success rate were *twice* as large (same spread)? Start from `n_ab` and the sample-size
+# formula of step 6. Store an integer (rounded up) in `answer`.
 
 # %%
-answer = TODO  # replace with an integer
+answer = TODO  # an integer number of searches
 ok = check_answer("Exercise 3", answer, int(np.ceil(n_ab / 4)), rel_tol=0.01,
-                  hint="Doubling the difference divides the required sample size by 2**2.")
+                  hint="how does n depend on the difference in the formula: linearly, or as a power?")
 
 # %% [markdown]
-# **Exercise 4.** Production systems often clip propensities with a floor, so that no click weighs
-# more than 1 / floor. Where the bias is steepest (strength 2), does a floor of 0.05 help the IPW
-# model? Run `bias_experiment(2.0, propensity_floor=0.05)` and store its
-# `"NDCG@10 ipw"` in `answer`; then compare it with the unclipped strength-2 row of the table in step 6.
+# ### Exercise 4 · Clip the propensities?
+# Production systems often clip propensities with a floor, so that no click weighs more than
+# 1 / floor. Where the bias is steepest (strength 2, authority-ordered old ranker), does a floor of
+# `0.05` help the IPW model? Store the *change* in its NDCG@10 that the floor brings (with the floor
+# minus without; negative if it hurts) in `answer`.
 
 # %%
-answer = TODO  # replace with: bias_experiment(2.0, propensity_floor=0.05)["NDCG@10 ipw"]
-ok = check_answer("Exercise 4", answer, bias_experiment(2.0, propensity_floor=0.05)["NDCG@10 ipw"], rel_tol=1e-6,
-                  hint="bias_experiment returns a dict; read its 'NDCG@10 ipw' entry.")
+answer = TODO  # a signed change in NDCG@10, with the floor minus without
+ok = check_answer("Exercise 4", answer,
+                  bias_experiment(2.0, AUTHORITY, 0.05)["NDCG@10 ipw"] - bias_experiment(2.0, AUTHORITY)["NDCG@10 ipw"],
+                  abs_tol=5e-4, rel_tol=0.0,
+                  hint="the experiment function of step 6 takes a floor; the unclipped run is already in its table.")
+
+# %% [markdown]
+# ### Exercise 5 (judgment) · Which metric goes on the A/B dashboard?
+# Interleaving says users prefer the IPW ranker. You now run the confirming A/B test. Which metric is
+# the decision metric on its dashboard: success rate, clicks per search, or NDCG on a judged sample?
+# Which do you show beside it as guardrails? Defend the choice in three or four sentences, using
+# what step 6 printed.
+#
+# ### Exercise 6 (judgment) · The latency budget halves: what changes?
+# The interviewer says retrieval plus re-ranking must now fit in `10` ms at p99, at the same peak
+# QPS. What do you change in the design of step 7, in what order, and what do you measure to know
+# you have not lost ranking quality?
 
 # %% [markdown]
 # ## Scorecard
@@ -866,44 +985,53 @@ ok = check_answer("Exercise 4", answer, bias_experiment(2.0, propensity_floor=0.
 # Every claim the notebook made, recomputed from the values above.
 
 # %% tags=["scorecard"]
-AUTHORITY, KEYWORD = OLD_RANKERS                             # the two old rankers of the bias experiment
-scorecard = pd.DataFrame([
-    ("debiased-click NDCG@10 > naive-click NDCG@10", round(ndcg["debiased clicks (IPW)"], 3),
+from utils.scorecard import build, enforce
+
+KEYWORD = "keyword match only"
+final_ndcg = loops.iloc[-1]
+rows = [
+    ("debiased-click NDCG@10 > naive-click NDCG@10", ndcg["debiased clicks (IPW)"],
      f"> {ndcg['naive clicks']:.3f}", ndcg["debiased clicks (IPW)"] > ndcg["naive clicks"]),
-    ("debiased-click NDCG@10 / judged-label NDCG@10", round(offline.loc["debiased clicks (IPW)", "NDCG vs judged"], 3),
+    ("debiased-click NDCG@10 / judged-label NDCG@10", offline.loc["debiased clicks (IPW)", "NDCG vs judged"],
      ">= 0.9", offline.loc["debiased clicks (IPW)", "NDCG vs judged"] >= 0.9),
-    ("every LambdaMART model beats BM25 alone (NDCG@10, worst model)", round(ndcg.iloc[1:].min(), 3),
+    ("every LambdaMART model beats BM25 alone (NDCG@10, worst model)", ndcg.iloc[1:].min(),
      f"> {ndcg['BM25 alone']:.3f}", ndcg.iloc[1:].min() > ndcg["BM25 alone"]),
-    ("estimated vs planted examination, largest abs. error", round(bias_error, 3),
+    ("estimated vs planted examination, largest abs. error", bias_error,
      f"<= {EXAM_TOLERANCE}", bias_error <= EXAM_TOLERANCE),
-    ("IPW gain over naive grows with bias (strength 1 vs 0)", round(gap[(AUTHORITY, 1.0)], 3),
+    ("IPW gain over naive grows with bias (strength 1 vs 0)", gap[(AUTHORITY, 1.0)],
      f"> {gap[(AUTHORITY, 0.0)]:.3f}", gap[(AUTHORITY, 1.0)] > gap[(AUTHORITY, 0.0)]),
-    ("without a confounded old ranker, bias 1 barely hurts (IPW gain)", round(gap[(KEYWORD, 1.0)], 3),
+    ("IPW beats naive at strength 1 in every click log (smallest gain of 4)", gap_range.loc["min", "gap at strength 1"],
+     "> 0", gap_range.loc["min", "gap at strength 1"] > 0),
+    ("IPW's gain swings more at strength 2 than at 1 (max - min over 4 logs)", gap_spread["gap at strength 2"],
+     f"> {gap_spread['gap at strength 1']:.3f}", gap_spread["gap at strength 2"] > gap_spread["gap at strength 1"]),
+    ("without a confounded old ranker, bias 1 barely hurts (IPW gain)", gap[(KEYWORD, 1.0)],
      f"< {gap[(AUTHORITY, 1.0)] / 4:.3f} (1/4 of the confounded gain)", gap[(KEYWORD, 1.0)] < gap[(AUTHORITY, 1.0)] / 4),
     ("searches to decide: interleaving vs A/B on successful searches", int(n_interleaving),
      f"< {n_ab:,}", n_interleaving < n_ab),
-    ("p99 retrieval + re-rank within budget", latency_ok, f"<= {BUDGET_MS} ms", latency_ok),
-    ("exploration beats the naive feedback loop (final NDCG@10)", round(loops["IPW CTR + exploration"].iloc[-1], 3),
-     f"> {loops['naive CTR'].iloc[-1]:.3f}", loops["IPW CTR + exploration"].iloc[-1] > loops["naive CTR"].iloc[-1]),
-], columns=["claim", "value", "reference", "holds"])
-scorecard["value"] = [f"{v:.3f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)
-                      for v in scorecard["value"]]
-assert scorecard["holds"].all(), scorecard
-scorecard
+    ("interleaving needs fewer searches than A/B (success), replicates", f"{interleaving_wins} of {len(online_reps)}",
+     f"{len(online_reps)} of {len(online_reps)}", interleaving_wins == len(online_reps)),
+    (f"retrieval + re-rank within the {BUDGET_MS} ms budget (CPU p50 per query, best of 5 repeats; ms in step 7)",
+     latency.p50 <= BUDGET_MS, "True", latency.p50 <= BUDGET_MS, f"CPU p50 {latency.p50:.1f} ms is over the {BUDGET_MS} ms budget"),
+    ("exploration beats the naive feedback loop (final NDCG@10)", final_ndcg["IPW CTR + exploration"],
+     f"> {final_ndcg['naive CTR']:.3f}", final_ndcg["IPW CTR + exploration"] > final_ndcg["naive CTR"]),
+]
+scorecard = build(rows)
+display(scorecard)
+enforce(scorecard, at_defaults=AT_DEFAULTS)
 
 # %% [markdown]
 # ## In 60 seconds
 #
 # "Search is two stages: BM25 from an inverted index pulls 100 candidates, and a LambdaMART
 # re-ranker orders them using keyword match, document quality and freshness, and query intent —
-# well inside a 20 ms budget, with a cache for head queries. Judged labels are the gold standard but
+# well inside a `20` ms budget, with a cache for head queries. Judged labels are the gold standard but
 # scarce; clicks are plentiful but position-biased. Bias alone only blurs them; but the old ranker
 # decided the positions, so wherever its order disagrees with relevance, a model trained on raw click
 # rates learns the old ranking back. I'd run a few percent of traffic with randomised top-10 order,
 # estimate the examination probability per position from it, and weight each click by one over that
 # propensity. Offline, that debiased model closes most of the gap to a judged-label model on NDCG@10;
-# online I'd screen rankers with team-draft interleaving, which needs far fewer searches than an A/B
-# test, then confirm on the business metric with an A/B. In production I'd watch for the
+# online I'd screen rankers with team-draft interleaving, which needed several times fewer searches
+# than an A/B test in every replicate, then confirm on the business metric with an A/B. In production I'd watch for the
 # rich-get-richer loop — exploration slots keep new documents discoverable — re-estimate the
 # propensities after any page change, and guard latency, zero-result rate and abandonment."
 
@@ -912,12 +1040,12 @@ scorecard
 
 # %%
 answer = rank_metrics(test, test["quality"])[0]
-ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], rel_tol=1e-6)
-print(f"quality alone: NDCG@10 = {answer:.3f}")
+ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], rel_tol=1e-4)
+print(f"quality alone: NDCG@10 = {answer:.3f}, BM25 alone on the same queries: {ndcg['BM25 alone']:.3f}")
 
 # %%
-answer = 1 / propensity[4]
-ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-6)
+answer = 1 / propensity[4]                                 # index 0 is position 1
+ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-4)
 print(f"one click at position 5 counts {answer:.3f} clicks at position 1")
 
 # %%
@@ -926,17 +1054,60 @@ ok = check_answer("Exercise 3", answer, int(np.ceil(n_ab / 4)), rel_tol=0.01)
 print(f"{answer:,} searches (a quarter of {n_ab:,})")
 
 # %%
-answer = bias_experiment(2.0, propensity_floor=0.05)["NDCG@10 ipw"]
-ok = check_answer("Exercise 4", answer, bias_experiment(2.0, propensity_floor=0.05)["NDCG@10 ipw"], rel_tol=1e-6)
-unclipped = bias_sweep.loc[("authority (old pages up)", 2.0), "NDCG@10 ipw"]
-print(f"IPW NDCG@10 at strength 2: floor 0.05 -> {answer:.3f}, no floor -> {unclipped:.3f}")
+clipped = bias_experiment(2.0, AUTHORITY, 0.05)["NDCG@10 ipw"]
+unclipped = bias_sweep.loc[(AUTHORITY, 2.0), "NDCG@10 ipw"]
+answer = clipped - unclipped
+ok = check_answer("Exercise 4", answer,
+                  bias_experiment(2.0, AUTHORITY, 0.05)["NDCG@10 ipw"] - bias_experiment(2.0, AUTHORITY)["NDCG@10 ipw"],
+                  abs_tol=5e-4, rel_tol=0.0)
+print(f"IPW NDCG@10 at strength 2: floor 0.05 -> {clipped:.3f}, no floor -> {unclipped:.3f} (change {answer:+.3f})")
 
 # %% [markdown]
 # A floor trades variance for bias. At strength 2 the true examination of ranks 5–10 lies below
-# 0.05, so the floor under-weights exactly the deep clicks that the old ranker's confounding hid —
+# `0.05`, so the floor under-weights exactly the deep clicks that the old ranker's confounding hid —
 # the fresh pages it pushed down — and part of the "old is good" bias leaks back. Whether clipping
 # pays depends on how small the propensities are against the floor; pick the floor on a judged sample
 # (or an interleaving test), not by habit.
+#
+# ### Exercise 5 (judgment) · Which metric goes on the A/B dashboard?
+#
+# **Model answer:** The decision metric is the share of successful searches — the business metric
+# of step 1 — because it is what the company wants more of and what the ranker change is meant to
+# move. With the default parameters the A/B test on it needed 594 searches to detect 0.957 against
+# 0.895; that sizing goes on the dashboard too. Clicks per search is tempting because it can need
+# fewer searches, but step 6 showed that this depends on the pair of rankers, and it rewards the
+# wrong things: a worse first result makes users click more often (pogo-sticking), and a few heavy
+# clickers dominate its variance. NDCG on a judged sample is an offline gate, not an A/B metric:
+# users never see the judges. Beside the decision metric go guardrails: latency p99, zero-result
+# rate, abandonment, reformulation rate, and the position-1 click share (a jump there often means a
+# bug).
+#
+# **Self-check:**
+# - names *one* decision metric tied to the business goal (success, not raw clicks), fixed before the test;
+# - explains why clicks per search is a weaker decision metric (gameable, its sensitivity depends on the pair);
+# - places judged NDCG offline and interleaving as the screen, the A/B test as the confirmation;
+# - lists at least three guardrails, including latency and abandonment or reformulation;
+# - sizes the test from the printed sample-size row rather than stopping when the chart looks good.
+#
+# ### Exercise 6 (judgment) · The latency budget halves: what changes?
+#
+# **Model answer:** First measure where the time goes — index lookup, feature assembly, model — on
+# the traffic mix, p50 and p99, because the fix depends on it. Then, cheapest first: serve head queries
+# from the cache (step 7 printed that the `100` most frequent queries serve 0.656 of next week's
+# searches, so most requests never reach the ranker); cut the re-ranker's work — fewer candidates
+# (say `50` instead of `100`) or fewer, shallower trees — and check each cut offline with NDCG@10 on the
+# held-out queries; speed up retrieval with early termination (WAND-style) or a tiered index so a
+# query stops scanning long posting lists; precompute document features. Only then add hardware
+# (more replicas, sharding). Quality is watched with NDCG@10 on a judged sample and an interleaving
+# test of the faster ranker against the current one; the p99 is checked in the benchmark under
+# load, not on an idle laptop.
+#
+# **Self-check:**
+# - measures before changing anything, and separates retrieval from re-ranking time;
+# - uses the cache for the head of the Zipf-like traffic;
+# - trades candidate count or model size against NDCG@10, and measures that trade offline;
+# - names a retrieval speed-up (early termination, tiering, sharding) and knows it can cost recall;
+# - checks quality with interleaving or a judged sample, and the p99 under realistic load.
 
 # %% [markdown]
 # *Navigation:* ← [10 · Fraud detection](10_case_fraud_detection.ipynb) · [Course map](00_course_map.ipynb) · [12 · Churn prediction](12_case_churn_prediction.ipynb) →
