@@ -18,9 +18,12 @@
 #
 # *Build a two-stage recommender, then prove with a simulator that it brings users back — not just clicks.*
 #
-# about 35 min · needs: [00 · Course map](00_course_map.ipynb), some pandas and a dot product; notebooks 02, 06 and 08 go deeper into labels, A/B tests and feedback loops
+# about 85 min · needs: [00 · Course map](00_course_map.ipynb), some pandas and a dot product; notebooks 02, 06 and 08 go deeper into labels, A/B tests and feedback loops
 #
 # *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
+#
+# **15-minute path:** step 1 (the objective), step 4 (the two stages and their offline numbers), step 6's
+# online A/B test (clicks vs satisfaction, and what offline NDCG could not tell), and step 8 (the feedback loop).
 #
 # **You will be able to:**
 # - design a two-stage recommender (embedding retrieval of a few hundred candidates, a LightGBM `lambdarank` ranker) and say what each stage costs in recall and in milliseconds;
@@ -33,6 +36,11 @@
 # interactions — columns `user_id, item_id, timestamp`, optionally `rating` or `weight` — and steps
 # 3–6 run offline on it (plus the serving timings of step 7); the clickbait table, the oracle, the A/B
 # test and the feedback loop need the simulator's ground truth, and say so when they are skipped.
+# The table after it gives each knob's valid range: inside it Run All finishes, and the scorecard at
+# the end reports which claims still hold.
+#
+# Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are inputs we
+# chose. With other settings, read the printed outputs.
 
 # %% tags=["parameters"]
 SEED = 0
@@ -46,9 +54,26 @@ FEEDBACK_ROUNDS = 8      # retrain-on-own-logs rounds in step 8
 EPSILON = 0.2            # share of slots given to exploration in step 8
 DATA_PATH = None         # e.g. "my_interactions.csv": run steps 3-6 on your own data
 
+# %% tags=["knobs"]
+from utils.knobs import Knob, check_knobs, knob_table
+
+KNOBS = [
+    Knob("SEED", 0, 0, 2**31 - 1, "seed of the world and every model (LightGBM takes a 31-bit seed)"),
+    Knob("N_USERS", 5_000, 2_000, 10_000, "users in the synthetic world"),
+    Knob("N_ITEMS", 10_000, 2_000, 20_000, "catalogue size"),
+    Knob("DAYS", 28, 14, 42, "days of logged history"),
+    Knob("K_CANDIDATES", 200, 50, 500, "candidates retrieved per request (stage 1)"),
+    Knob("EVAL_USERS", 1_500, 300, 3_000, "users sampled for offline evaluation"),
+    Knob("AB_DAYS", 21, 7, 28, "length of the simulated A/B test (days)"),
+    Knob("FEEDBACK_ROUNDS", 8, 2, 16, "retrain-on-own-logs rounds in step 8"),
+    Knob("EPSILON", 0.2, 0.0, 0.5, "share of slots given to exploration in step 8"),
+    Knob("DATA_PATH", None, path=True, doc="your own interactions CSV (steps 3-6 run on it)"),
+]
+AT_DEFAULTS = check_knobs(KNOBS, globals())  # ValueError names the knob, its value and the range
+knob_table(KNOBS, globals())
+
 # %%
 import sys
-import time
 from importlib.metadata import version
 
 import ipywidgets as widgets
@@ -63,7 +88,9 @@ from threadpoolctl import threadpool_limits
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
-from utils.recsys import gini, load_interactions, make_world
+from utils.recsys import gini, load_interactions, make_world, on_grid
+from utils.scorecard import build, enforce
+from utils.timing import measure
 
 if sys.version_info < (3, 11) or int(version("lightgbm").split(".")[0]) < 4:
     raise RuntimeError("This notebook needs Python >= 3.11 and LightGBM >= 4: run `make lab`, "
@@ -83,8 +110,8 @@ LGB = dict(deterministic=True, force_row_wise=True, num_threads=1, seed=SEED, ve
 # were shown. Clicks are easy to count, and easy to fake — a lurid thumbnail earns a click and a
 # bounce. So the objective is satisfied sessions and return visits; clicks are a guardrail, not the goal.
 #
-# Scale, stated as assumptions: a catalogue of 10,000+ items, a few million daily users, a home page
-# that must render in well under a second, of which the recommender gets **100 ms**. The cell below
+# Scale, stated as assumptions: a catalogue of `10,000`+ items, a few million daily users, a home page
+# that must render in well under a second, of which the recommender gets **`100` ms**. The cell below
 # turns those assumptions into requests per second and a latency budget per stage.
 
 # %%
@@ -98,7 +125,7 @@ print(f"peak requests per second: {qps_peak:,.0f}; total budget: {budget['ms'].s
 budget
 
 # %% [markdown]
-# About 208 requests per second at peak (3× the daily average), and a 100 ms budget split over six
+# About 208 requests per second at peak (`3`× the daily average), and a `100` ms budget split over six
 # stages: retrieval and ranking get the largest shares because they scale with the catalogue and with k.
 #
 # > **Say it in the interview:** "I'll optimise long-term engagement — satisfied watch time and
@@ -114,9 +141,9 @@ budget
 # - a **click** with a short watch is a *disappointment*, not a positive;
 # - a **satisfied click** (watched at least half) is our positive; an item never shown is *unknown*, not negative.
 #
-# Our world (`utils.recsys.make_world`) logs 28 days of a legacy home page: 20 items per visit, part
+# Our world (`utils.recsys.make_world`) logs `DAYS` days of a legacy home page: `20` items per visit, part
 # globally popular, part from the user's favourite categories. Because it is synthetic, it also knows
-# each item's hidden click appeal and quality — and about 8 % of items are **clickbait**.
+# each item's hidden click appeal and quality — and about `8` % of items are **clickbait**.
 
 # %%
 if DATA_PATH is None:
@@ -135,7 +162,7 @@ else:
     print("DATA_PATH is set: no synthetic world; the clickbait analysis needs it and is skipped.")
 
 # %% [markdown]
-# Clickbait items earn **2.7× the CTR** of regular ones (0.167 vs 0.061) but their clicks are watched
+# Clickbait items earn **almost three times the CTR** of regular ones (0.167 vs 0.061) but their clicks are watched
 # 0.278 of the way against 0.764, so they deliver half the satisfied clicks per impression (0.027 vs
 # 0.054). A model trained to predict clicks will rank them high; a model trained to predict satisfied
 # clicks will not — the label decides the system.
@@ -162,7 +189,10 @@ else:
                            "t": (mine["timestamp"] - mine["timestamp"].min()).to_numpy() / 86_400,
                            "click": True, "sat": mine["weight"].to_numpy() > 0, "watch": np.nan})
     HAS_IMPRESSIONS = False  # a list of interactions has no impressions (no seen-but-skipped)
-n_users, n_items = int(events["user"].max()) + 1, int(events["item"].max()) + 1
+if world is not None:  # the world's sizes: in a short history a user or an item may have no logged row
+    n_users, n_items = len(world.users), len(world.items)
+else:
+    n_users, n_items = int(events["user"].max()) + 1, int(events["item"].max()) + 1
 K_CANDIDATES = min(K_CANDIDATES, n_items // 2)  # only matters for a tiny catalogue of your own
 t0, t1 = events["t"].min(), events["t"].max()
 LABEL_START, TEST_START = t0 + 0.5 * (t1 - t0), t0 + 0.75 * (t1 - t0)
@@ -172,7 +202,7 @@ events.groupby(split, observed=False).agg(rows=("item", "size"), positives=("sat
                                           users=("user", "nunique")).rename_axis("period")
 
 # %% [markdown]
-# The first two weeks (355,570 impressions) only feed features and embeddings; the third week's 9,625
+# The first two weeks (355,568 impressions) only feed features and embeddings; the third week's 9,625
 # positives are the ranker's labels, and the last week's 10,371 positives, from 3,682 users, are the
 # test. Popularity is heavy-tailed, which is why "most popular" is a strong baseline and a dangerous habit:
 
@@ -197,7 +227,8 @@ print(f"share of positives on the top 1% of items: {top1:.3f}")
 # Stage 1 needs a vector per user and per item whose dot product says "this user will like this
 # item". A truncated SVD of the user × item matrix of positives (log-damped counts, popular columns
 # down-weighted) gives 32-dimensional vectors in well under a second — matrix factorisation without
-# a training loop.
+# a training loop. The vectors are rounded to multiples of 2⁻¹⁶ (`on_grid`): then every score, a dot
+# product, is exact in float64, so the top-k is the same on any machine whatever its BLAS library.
 
 # %%
 def fit_embeddings(hist, label="sat", dim=32):
@@ -207,7 +238,7 @@ def fit_embeddings(hist, label="sat", dim=32):
     X.data = np.log1p(X.data)
     X = X @ sp.diags(1 / np.sqrt(np.asarray(X.sum(axis=0)).ravel() + 1))  # damp popular items
     U, S, Vt = randomized_svd(X, min(dim, min(X.shape) - 1), random_state=SEED, n_iter=4)
-    return (U * np.sqrt(S)).astype(np.float32), (Vt.T * np.sqrt(S)).astype(np.float32)
+    return on_grid(U * np.sqrt(S)), on_grid(Vt.T * np.sqrt(S))  # exact float64 dot products
 
 def seen_matrix(hist, label="sat"):
     pos = hist[hist[label]]
@@ -283,8 +314,8 @@ example.round(3)
 #
 # First the evaluation set — users with at least one new positive in the test period — and the two
 # offline metrics, written once. **NDCG@10** scores a top-10 list by where the user's future positives
-# sit in it, hits near the top counting more, divided by the best possible order (1.0 = every slot a
-# hit, best first). **Recall@k** is the share of a user's future positives found among k items.
+# sit in it, hits near the top counting more, divided by the best possible order (a score of one means
+# every slot is a hit, best first). **Recall@k** is the share of a user's future positives found among k items.
 
 # %%
 hist_eval = events[events["t"] < TEST_START]
@@ -298,10 +329,13 @@ relevant = sp.csr_matrix((np.ones(len(test_pos)), (test_pos["user"], test_pos["i
                          shape=(n_users, n_items))[eval_users].toarray() > 0
 DISCOUNT = 1 / np.log2(np.arange(2, 12))
 
-def ndcg_at_10(top10):
+def ndcg_per_user(top10):
     hits = np.take_along_axis(relevant, top10, axis=1)
     ideal = np.cumsum(DISCOUNT)[np.minimum(relevant.sum(axis=1), 10) - 1]
-    return float(np.mean((hits * DISCOUNT).sum(axis=1) / ideal))
+    return (hits * DISCOUNT).sum(axis=1) / ideal
+
+def ndcg_at_10(top10):
+    return float(np.mean(ndcg_per_user(top10)))
 
 def recall_at(ranked, k):
     return float(np.mean(np.take_along_axis(relevant, ranked[:, :k], axis=1).sum(axis=1) / relevant.sum(axis=1)))
@@ -349,7 +383,7 @@ print(f"NDCG@10  candidate-score order: {ndcg_at_10(cand_eval[:, :10]):.3f}")
 
 # %% [markdown]
 # Stage 1 alone already matches co-occurrence (NDCG@10 0.144 vs 0.143). Recall grows with k: 10
-# candidates hold 0.182 of users' future positives, 200 hold 0.454 — out of a 10,000-item catalogue,
+# candidates hold 0.182 of users' future positives, 200 hold 0.455 — out of a 10,000-item catalogue,
 # which is what makes stage 2 affordable. The rest were never going to be found by these embeddings:
 # that ceiling is stage 1's, no ranker can lift it.
 
@@ -388,9 +422,9 @@ ranker = lgb.LGBMRanker(**RANKER).fit(X_tr, y_tr, group=groups)
 print(f"{len(X_tr):,} training rows in {len(groups):,} query groups (users), {y_tr.mean():.3f} of rows positive")
 
 # %% [markdown]
-# 713 users (of the 1,500 sampled) had a positive among their 50 candidates, and 0.030 of the rows are
-# positive — typical of implicit feedback. Training groups hold 50 candidates, not the 200 served: the
-# top 50 already catch 70 % of what the top 200 catch (recall 0.317 of 0.454), and training stays at
+# Of the `1,500` sampled users, 712 had a positive among their `50` candidates, and 0.030 of the rows are
+# positive — typical of implicit feedback. Training groups hold `50` candidates, not the 200 served: the
+# top `50` already catch most of what the top 200 catch (recall 0.317 of 0.455), and training stays at
 # about a second. Now the whole pipeline on the test period: retrieve `K_CANDIDATES`, score them with
 # the ranker, keep the top 10.
 
@@ -408,7 +442,7 @@ print(f"NDCG@10  two-stage (ranker): {ndcg_at_10(top_ranker):.3f}")
 
 
 # %% [markdown]
-# The ranker lifts NDCG@10 from 0.144 (stage 1's own order of the same candidates) to 0.169.
+# The ranker lifts NDCG@10 from 0.144 (stage 1's own order of the same candidates) to 0.166.
 #
 # ### Explore: how many candidates?
 #
@@ -422,14 +456,12 @@ def tradeoff(k):
     return {"k": k, "recall@k": round(recall_at(cand_eval, k), 3),
             "NDCG@10": round(ndcg_at_10(rerank(ranker_scores, cand_eval, k)), 3)}
 
-def rank_latency_ms(k, repeats=30):
-    times = []
-    for r in range(repeats):
-        t = time.perf_counter()
+def rank_latency_ms(k, n_requests=10):
+    """p50 ms to build features for k candidates and score them, for one request (best of 3 repeats)."""
+    def one(r):
         x = features(eval_users[r : r + 1], cand_eval[r : r + 1, :k], cand_score_eval[r : r + 1, :k], ist_eval, ust_eval)
         ranker.booster_.predict(x, num_threads=1)
-        times.append(time.perf_counter() - t)
-    return 1e3 * float(np.median(times))
+    return measure(one, range(n_requests), repeats=3).p50
 
 def show_tradeoff(k=100):
     row = tradeoff(k)
@@ -446,8 +478,8 @@ widgets.interact(show_tradeoff, k=widgets.IntSlider(value=100, min=10, max=K_CAN
 pd.DataFrame([tradeoff(k) for k in (10, 50, 100, K_CANDIDATES)]).set_index("k")
 
 # %% [markdown]
-# The static table is the widget at four settings. Recall keeps climbing with k (0.182 → 0.454), while
-# NDCG@10 flattens after about 50 candidates (0.166 → 0.169 at 200): the extra candidates rarely reach
+# The static table is the widget at four settings. Recall keeps climbing with k (0.182 → 0.455), while
+# NDCG@10 flattens after about `50` candidates (0.163 → 0.166 at 200): the extra candidates rarely reach
 # the top 10, but each still costs feature lookups and tree evaluations. We keep k = 200, because
 # ranking 200 items is cheap (step 7), and recall is what a better ranker would need later.
 
@@ -482,10 +514,10 @@ else:
     print("Skipped: a list of interactions has no impressions to take negatives from.")
 
 # %% [markdown]
-# Adding impressions *lowers* NDCG@10, from 0.169 to 0.140. These impressions come from the legacy home
+# Adding impressions *lowers* NDCG@10, from 0.166 to 0.147. These impressions come from the legacy home
 # page, not from our retrieval. That page showed mostly popular items, so among those rows popularity
-# separates enjoyed from skipped less well, and the ranker learns to lean on it half as much (share of
-# split gain 0.423 → 0.219). Among retrieved candidates — what it scores at serving time — popularity
+# separates enjoyed from skipped less well, and the ranker learns to lean on it about half as much (share
+# of split gain 0.445 → 0.235). Among retrieved candidates — what it scores at serving time — popularity
 # is its strongest signal. Impression negatives are right when the impressions come from the system the
 # ranker serves in (after launch, log what *it* showed); until then, train on rows that look like what
 # it will score.
@@ -500,7 +532,7 @@ print(f"NDCG@10 with fresh embeddings and features: {ndcg_fresh:.3f}; one week s
       f"({ndcg_stale / ndcg_fresh - 1:+.1%})")
 
 # %% [markdown]
-# A week of staleness costs 15.6 % of NDCG@10 (0.169 → 0.143). Both runs use the same ranker; only its
+# A week of staleness costs 12.4 % of NDCG@10 (0.166 → 0.145). Both runs use the same ranker; only its
 # inputs are a week old — stage 1's embeddings and the item and user statistics, which miss new
 # positives and this week's popularity. Refreshing those takes seconds, so refresh them daily; retrain
 # the ranker on a slower cadence (weekly, say) and measure its staleness the same way; alert if recall@k
@@ -514,6 +546,9 @@ print(f"NDCG@10 with fresh embeddings and features: {ndcg_fresh:.3f}; one week s
 # Because the world is synthetic, we can also rank with the **oracle**: the true probability that the
 # user produces a satisfied click on each item in the test log (taste × exposure by the logging
 # policy). No model can beat it on this metric in expectation, so it is the ceiling.
+#
+# **Predict, then run:** what share of the oracle's NDCG@10 will the two-stage ranker reach — a third,
+# two thirds, or more than nine tenths? Write your guess down before you run the next cell.
 
 # %%
 if world is not None:
@@ -546,15 +581,15 @@ plt.show()
 
 
 # %% [markdown]
-# The two-stage ranker scores NDCG@10 0.169: **2.143× the popularity baseline**, above stage 1's own
-# order (0.144) and co-occurrence (0.143), and **0.727 of the oracle** (0.233). The last 27 % is what
-# better features or more data could still buy — and the oracle itself is far from 1.0, because
+# The two-stage ranker scores NDCG@10 0.166: **2.099× the popularity baseline**, above stage 1's own
+# order (0.144) and co-occurrence (0.143), and **0.712 of the oracle** (0.233). The rest of the gap is
+# what better features or more data could still buy — and the oracle itself is far from 1.0, because
 # which items a user happens to be shown next week is partly luck.
 
 # %% [markdown]
 # ### Coverage and concentration
 #
-# A recommender that shows everyone the same 50 items can score well offline and still starve the
+# A recommender that shows everyone the same `50` items can score well offline and still starve the
 # catalogue. Two numbers: **coverage** (share of the catalogue that appears in anyone's top 10) and the
 # **Gini** of how often each item is recommended (0 = even, 1 = one item everywhere).
 
@@ -570,8 +605,8 @@ concentration.round(3)
 
 
 # %% [markdown]
-# Popularity shows 0.2 % of the catalogue to everyone; the ranker reaches 5.0 % — wider, yet its
-# Gini of 0.981 says a few items still take most of the slots. That matters once the system starts
+# Popularity shows 0.2 % of the catalogue to everyone; the ranker reaches 4.6 % — wider, yet its
+# Gini of 0.982 says a few items still take most of the slots. That matters once the system starts
 # learning from its own logs (step 8).
 
 # %% [markdown]
@@ -583,10 +618,13 @@ concentration.round(3)
 # list, clicks (with position bias) and watches.
 #
 # Two candidates, identical except for the label: a **click-optimised** pipeline (embeddings and
-# ranker trained on clicks) and our **satisfaction-optimised** one. Each gives every user a 30-item
-# list — its ranker's order over the top 40 candidates, fewer than the 200 offline to keep the run
-# short — and a returning user sees the first 10 items they have not clicked yet. Users are
-# randomised 50/50; the unit of analysis is the user.
+# ranker trained on clicks) and our **satisfaction-optimised** one. Each gives every user a `30`-item
+# list — its ranker's order over the top `40` candidates, fewer than the `K_CANDIDATES` offline to keep
+# the run short — and a returning user sees the first `10` items they have not clicked yet. Users are
+# randomised `50/50`; the unit of analysis is the user.
+#
+# **Predict, then run:** which arm wins CTR, and which wins active days per user? Will each difference's
+# `95` % interval exclude zero? Decide before you look at the A/B table below.
 
 # %%
 def user_lists(user_emb_, item_emb_, model, label, users, k=40, length=30):
@@ -627,7 +665,8 @@ def diff_ci(y, pre):
     def diff_se(v):
         a, b = v[~in_b], v[in_b]
         return b.mean() - a.mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    y_cuped = y - np.cov(pre, y)[0, 1] / pre.var(ddof=1) * (pre - pre.mean())
+    theta = np.mean((pre - pre.mean()) * (y - y.mean())) / pre.var()  # CUPED slope (no BLAS: same everywhere)
+    y_cuped = y - theta * (pre - pre.mean())
     diff, se = diff_se(y_cuped)
     return y[~in_b].mean(), y[in_b].mean(), diff, diff - 1.96 * se, diff + 1.96 * se, 2 * 1.96 * diff_se(y)[1]
 
@@ -653,11 +692,14 @@ if world is not None:
     display(ab_table.round(3))
 
 # %% [markdown]
-# The click-optimised arm A wins what it optimised: CTR 0.104 against 0.098, a difference whose whole
-# interval is below zero. It loses what matters for the business: over 21 days arm B gets 0.793 more
-# satisfied clicks per user, 0.515 more items' worth of watch time and 0.326 more active days per user,
-# all with intervals that exclude zero. CUPED earns its place: without it the active-days interval
-# would be 0.719 wide instead of 0.378, and the other two about a third wider. The mechanism is the
+# The click-optimised arm A wins what it optimised: CTR 0.106 against 0.098, a difference whose whole
+# interval is below zero. It loses what matters for the business: over 21 days arm B gets 0.838 more
+# satisfied clicks per user, 0.568 more items' worth of watch time and 0.430 more active days per user,
+# all with intervals that exclude zero here. That last part is fragile: at other seeds the watch and
+# active-day intervals can include zero — a `21`-day test on `5,000` users is near the edge of what it
+# can detect for return visits — so the scorecard claims only their direction, and the interval only
+# for satisfied clicks. CUPED earns its place: without it the active-days interval would be 0.713 wide
+# instead of about half that (0.239 to 0.621), and the other two about a third wider. The mechanism is the
 # planted one: clickbait disappoints, and disappointed users come back less often.
 
 # %%
@@ -676,13 +718,21 @@ if world is not None:
                                  "clickbait share of top 10": [bait[top_a].mean(), bait[top_b].mean()]},
                                 index=["A: clicks", "B: satisfaction"])
     display(offline_pick.round(3))
+    gap = ndcg_per_user(top_b) - ndcg_per_user(top_a)  # paired: the same users under both systems
+    half_width = 1.96 * gap.std(ddof=1) / np.sqrt(len(gap))
+    offline_gap = (gap.mean(), gap.mean() - half_width, gap.mean() + half_width)
+    print("satisfied NDCG@10, B - A: {:+.3f} (95% CI {:+.3f} to {:+.3f})".format(*offline_gap))
 
 # %% [markdown]
-# Which one would the offline metric have picked? On this log, both NDCGs favour B, narrowly (click
-# NDCG 0.146 vs 0.141; satisfied NDCG 0.165 vs 0.156 — a little below step 6's 0.169 because these
-# lists rank 40 candidates, not 200): offline and the long-term online result agree here. What the
-# offline numbers hide is the size of the stake — A puts clickbait in 13.2 % of its top 10, B in
-# 2.9 % — and the online CTR points the other way. A team that ships on online CTR ships A.
+# Which one would the offline metric have picked? Here it cannot tell. Satisfied NDCG@10 leans to B by
+# +0.003, but its `95` % interval over the evaluation users runs from -0.005 to +0.011: it includes
+# zero, so on this log offline NDCG alone could not have separated the arms (at other seeds the
+# interval may exclude zero; the scorecard claims only the direction). These lists rank `40`
+# candidates, not `K_CANDIDATES`, so both NDCGs sit a little below step 4's. What the offline numbers
+# hide is the size of the stake — A puts clickbait in 13.2 % of its top 10, B in 3.0 % — which the
+# online test above turns into a clear loss of satisfied clicks for A, while online CTR points the
+# other way.
+# A team that ships on online CTR ships A.
 
 # %%
 # Figure helper: the A/B differences with their intervals
@@ -731,46 +781,41 @@ def rank(user, cand, cand_scores):
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-request_users = np.random.default_rng(SEED).choice(eval_users, 1_000)
+request_users = np.random.default_rng(SEED).choice(eval_users, 400)
 for user in request_users[:20]:  # warm-up, as a server does before taking traffic
     rank(user, *retrieve(user))
-timings = []
-for user in request_users:
-    t_start = time.perf_counter()
-    cand, cand_scores = retrieve(user)
-    t_mid = time.perf_counter()
-    rank(user, cand, cand_scores)
-    timings.append((t_mid - t_start, time.perf_counter() - t_mid))
-latency = pd.DataFrame(1e3 * np.array(timings), columns=["retrieval", "features + ranking"])
-latency["end to end"] = latency.sum(axis=1)
-p50, p99 = latency["end to end"].quantile([0.5, 0.99])
-print(f"{n_items:,} items, k = {K_CANDIDATES}, 1,000 requests (ms); the 20 ms bar is {20 / p99:.0f}x the p99:")
-print(latency.quantile([0.5, 0.99]).rename(index={0.5: "p50", 0.99: "p99"}).round(1).to_string())
-assert p99 <= 20, f"p99 {p99:.1f} ms over the 20 ms bar"
+SERVING_BAR_MS = 20  # two-stage serving budget per request (course spec; make bench holds the p99 to it)
+retrieval_latency = measure(retrieve, request_users, repeats=5)
+latency = measure(lambda user: rank(user, *retrieve(user)), request_users, repeats=5)
+print(f"{n_items:,} items, k = {K_CANDIDATES}, {len(request_users)} requests x 5 repeats")
+print(f"retrieval only: {retrieval_latency}")
+print(f"end to end:     {latency}")
 
 # %% [markdown]
-# The table gives p50 and p99 per stage over 1,000 requests (they vary from run to run; the assert
-# guards the bar). The whole two-stage path takes about a millisecond at the median — far inside the
-# 70 ms that step 1 budgeted for retrieval, features and scoring. When the p99 is several times the
-# p50, it is mostly because the machine is shared: a request that starts while another process holds
-# the CPU waits for it. That is why serving runs on reserved cores, and why the bar is on p99.
+# The two lines give the median (best of five passes) and the p99 over every call; both vary from run
+# to run. The whole two-stage path takes a few milliseconds at the median — far inside what step 1
+# budgeted for retrieval, features and scoring together (`20` + `25` + `25` ms). When the p99 is several times the p50, it is
+# mostly because the machine is shared: a request that starts while another process holds the CPU
+# waits for it. That is why serving runs on reserved cores. The notebook's scorecard checks only the
+# median against the `20` ms bar, which a busy laptop barely moves; the hard p99 bar lives in
+# `make bench` (`tests/benchmarks/bench_recsys.py`), run on a quiet machine.
 #
 # ### When does exact search stop being enough?
 #
 # Exact retrieval reads every item vector on every request, so its cost grows with the catalogue.
-# The cell below times it on a 1,000,000-item table (our 10,000 vectors repeated: same size and
-# memory layout) and scales the measurement up.
+# The cell below times it on a `1,000,000`-item table (our item vectors repeated, stored as float32 as a
+# production index would) and scales the measurement up.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-big_catalogue = np.tile(item_emb, (-(-1_000_000 // n_items), 1))  # >= 1,000,000 x 32 float32, 128 MB
-scan_ms = []
-for user in request_users[:20]:
-    t_start = time.perf_counter()
-    np.argpartition(-(big_catalogue @ user_emb[user]), K_CANDIDATES)[:K_CANDIDATES]
-    scan_ms.append(1e3 * (time.perf_counter() - t_start))
-ns_per_item = float(np.median(scan_ms)) * 1e6 / len(big_catalogue)
-del big_catalogue
+def scan_ms(n_rows=1_000_000):
+    """p50 ms of an exact top-k over a catalogue of >= n_rows float32 vectors (128 MB at 1,000,000 x 32)."""
+    catalogue, user_f32 = np.tile(item_emb.astype(np.float32), (-(-n_rows // n_items), 1)), user_emb.astype(np.float32)
+    top_k = lambda user: np.argpartition(-(catalogue @ user_f32[user]), K_CANDIDATES)[:K_CANDIDATES]  # noqa: E731
+    return measure(top_k, request_users[:10], repeats=3).p50, len(catalogue)
+
+scan_p50, scanned = scan_ms()
+ns_per_item = scan_p50 * 1e6 / scanned
 retrieval_ms = budget_ms["candidate retrieval (top-k)"]
 exact_100m_ms = ns_per_item * 1e8 / 1e6
 print(f"exact top-{K_CANDIDATES} on one core: {ns_per_item:.1f} ns per item; the {retrieval_ms} ms retrieval "
@@ -779,8 +824,8 @@ print(f"100M items: {item_emb.shape[1] * 4 * 1e8 / 1e9:.1f} GB of vectors, {exac
       f"{qps_peak * exact_100m_ms / 1e3:,.0f} cores busy at {qps_peak:,.0f} requests/s")
 
 # %% [markdown]
-# One core scans about a million items within retrieval's 20 ms (first line; the exact figure varies
-# with the machine). A 100-million-item catalogue would take that budget many times over on every
+# One core scans a few million items within retrieval's `20` ms (first line; the exact figure varies
+# with the machine). A `100`-million-item catalogue would take that budget many times over on every
 # request, and hundreds of cores at peak traffic (second line). That is when an approximate
 # nearest-neighbour index (HNSW, IVF-PQ) pays for itself: it visits a few thousand vectors per query
 # instead of all of them, giving up a little recall — measure it with the same recall@k as above.
@@ -810,12 +855,12 @@ print(f"share of requests from the 10% most active users: {top_tenth:.3f}")
 # Once live, a recommender trains on logs it produced itself: items it shows collect clicks, items it
 # never shows never get the chance. Watching that loop takes many retrain-and-serve rounds, so here we
 # use a **simpler, production-style recommender, not the two-stage pipeline** — retraining that takes
-# seconds a round, and we need sixteen rounds. The stand-in keeps what drives the loop in any
+# seconds a round, and we need many rounds (`FEEDBACK_ROUNDS`). The stand-in keeps what drives the loop in any
 # recommender (ours included: its `pop`, `recent` and `ctr` features are counted from the logs): a
-# popularity signal counted from its *own* logs, plus a personal one. Score = 1.5 × log(1 + the item's
+# popularity signal counted from its *own* logs, plus a personal one. Score = `1.5` × log(1 + the item's
 # clicks so far) + the user's affinity to the item's category + a little noise, over each category's
-# 100 most-clicked items. It launches on a day of random lists (round 0) and retrains on all its logs
-# after each simulated day, for 1,500 users — once as is, once with a share `EPSILON` of slots given
+# `100` most-clicked items. It launches on a day of random lists (round 0) and retrains on all its logs
+# after each simulated day, for `1,500` users — once as is, once with a share `EPSILON` of slots given
 # to random items (exploration). Per round: the Gini of the day's impressions, and **coverage**, the
 # share of the catalogue shown at least once that day.
 
@@ -877,7 +922,7 @@ if world is not None:
 # | Gini of impressions, catalogue coverage | the feedback loop above | rising for 3 days in a row |
 # | CTR **and** satisfied-click rate, return rate | clickbait drift: clicks up, satisfaction down | the two diverge |
 # | recall@k of retrieval on yesterday's positives | stale embeddings, new items missing | drops 10 % below the weekly mean |
-# | p99 latency per stage | a slow stage eats the budget | p99 > 50 % of its budget share |
+# | p99 latency per stage | a slow stage eats the budget | p99 > `50` % of its budget share |
 # | share of cold-start users/items | the model has nothing to say about them | rising |
 #
 # > **Failure mode:** a feedback loop looks like success — CTR stays flat while the catalogue
@@ -887,68 +932,104 @@ if world is not None:
 # ## Your turn
 #
 # Replace each `TODO` with your answer and run the cell; the check says whether it is right.
+# Exercises 4 and 5 are answered in words: write your answer, then compare it with the model answer
+# and the self-check list in the Solutions.
 #
-# **Exercise 1.** What recall@k does stage 1 reach with k = 50 candidates? (Use `recall_at`.)
+# ### Exercise 1 · Recall with fewer candidates
+#
+# Serving `75` candidates instead of `K_CANDIDATES` would cut ranking cost. What recall@k does stage 1
+# reach with k = `75`? (No table above prints it: compute it.)
 
 # %%
 answer = TODO
-ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 50), rel_tol=0.001, hint="recall_at(cand_eval, 50)")
+ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 75), rel_tol=0.001,
+                  hint="step 4 defined a helper that scores any k; which array holds stage 1's ranked candidates?")
 
 # %% [markdown]
-# **Exercise 2.** By how many times does the two-stage ranker's NDCG@10 exceed the most-popular
-# baseline? Compute it from the `offline` table.
+# ### Exercise 2 · Against the strongest baseline
+#
+# Popularity is easy to beat. How many times the **co-occurrence** baseline's NDCG@10 does the
+# two-stage ranker reach?
 
 # %%
 answer = TODO
-ok = check_answer("Exercise 2", answer, offline.loc["two-stage (ranker)", "× popular"], rel_tol=0.01,
-             hint='offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["most popular", "NDCG@10"]')
+ok = check_answer("Exercise 2", answer,
+                  offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["co-occurrence", "NDCG@10"],
+                  rel_tol=0.002, hint="the `offline` DataFrame of step 6 holds both rows at full precision "
+                  "(the printed table is rounded); 'how many times' is a ratio, not a difference")
 
 # %% [markdown]
-# **Exercise 3.** A catalogue has 50 million items with 64-dimensional float32 embeddings. How many
-# GB does the item-embedding table take? (Decide from the number whether exact search still fits one
-# machine's memory.)
+# ### Exercise 3 · Does exact search still fit?
+#
+# A catalogue grows to `200` million items, stored the way this notebook stores `item_emb` (same
+# dimension, same number type). How many GB (`10⁹` bytes) does the item table take? Then decide
+# whether exact search still fits one machine's memory, and whether it fits the retrieval budget.
 
 # %%
 answer = TODO
-ok = check_answer("Exercise 3", answer, 50e6 * 64 * 4 / 1e9, rel_tol=0.01, hint="items x dimensions x 4 bytes, / 1e9")
+ok = check_answer("Exercise 3", answer, 200e6 * item_emb.shape[1] * item_emb.itemsize / 1e9, rel_tol=0.01,
+                  hint="a numpy array knows its shape and how many bytes each of its numbers takes")
+
+# %% [markdown]
+# ### Exercise 4 (judgment) · Which metric goes on the A/B dashboard?
+#
+# Your product manager wants CTR as the launch metric for the next ranker: it moves within a day, and
+# the team's last three launches all raised it. Using step 6's A/B table, say which metric decides the
+# launch, which ones are guardrails, and how long the test runs. Defend it in three sentences.
+#
+# ### Exercise 5 (judgment) · What failure mode does the Gini plot show?
+#
+# An engineer shows you step 8's plot and says: "CTR has been flat for weeks, so the model is fine."
+# Name the failure mode the plot shows, what you would alert on, and what you would change in the
+# system — including what that change costs.
 
 # %% [markdown]
 # ## Scorecard
 #
-# Every claim this notebook made, recomputed from the variables above, and asserted. With your own
-# data (`DATA_PATH` set) the bars are reported, not asserted: they are properties of our world.
+# Every claim this notebook made, recomputed from the variables above. With the default parameters the
+# cell asserts that each holds; with other settings (or your own data, `DATA_PATH`) it reports which
+# do not, and why: the bars are properties of our world at its defaults.
 
 # %% tags=["scorecard"]
 ranker_ndcg = offline.loc["two-stage (ranker)", "NDCG@10"]
-claims = [
-    ("ranker NDCG@10 / most popular", ranker_ndcg / offline.loc["most popular", "NDCG@10"], ">= 1.3", lambda v: v >= 1.3),
-    ("ranker NDCG@10 - candidate-score order", ranker_ndcg - offline.loc["candidate-score order", "NDCG@10"], "> 0", lambda v: v > 0),
-    ("ranker NDCG@10 - co-occurrence", ranker_ndcg - offline.loc["co-occurrence", "NDCG@10"], "> 0", lambda v: v > 0),
-    ("NDCG@10 change with one-week-stale inputs", ndcg_stale / ndcg_fresh - 1, "< 0", lambda v: v < 0),
-    ("stage 1 recall@k, k = K_CANDIDATES", recall_at(cand_eval, K_CANDIDATES), "> recall@10", lambda v: v > recall_at(cand_eval, 10)),
-    ("end-to-end p99 <= 20 ms (1,000 requests)", bool(p99 <= 20), "True", lambda v: v),
-    ("exact scan of 100M items >= 10x the retrieval budget", bool(exact_100m_ms >= 10 * retrieval_ms), "True", lambda v: v),
-    ("items in the catalogue", n_items, ">= 10,000", lambda v: v >= 10_000),
+recall_k, recall_10 = recall_at(cand_eval, K_CANDIDATES), recall_at(cand_eval, 10)
+rows = [
+    ("ranker NDCG@10 / most popular", ranker_ndcg / offline.loc["most popular", "NDCG@10"], ">= 1.3",
+     ranker_ndcg / offline.loc["most popular", "NDCG@10"] >= 1.3),
+    ("ranker NDCG@10 - candidate-score order", ranker_ndcg - offline.loc["candidate-score order", "NDCG@10"], "> 0",
+     ranker_ndcg > offline.loc["candidate-score order", "NDCG@10"]),
+    ("ranker NDCG@10 - co-occurrence", ranker_ndcg - offline.loc["co-occurrence", "NDCG@10"], "> 0",
+     ranker_ndcg > offline.loc["co-occurrence", "NDCG@10"]),
+    ("NDCG@10 change with one-week-stale inputs", ndcg_stale / ndcg_fresh - 1, "< 0", ndcg_stale < ndcg_fresh),
+    ("stage 1 recall@k, k = K_CANDIDATES", recall_k, f"> recall@10 ({recall_10:.3f})", recall_k > recall_10),
+    (f"end-to-end p50 <= {SERVING_BAR_MS} ms (best of 5 repeats; p99 is make bench's)",
+     bool(latency.p50 <= SERVING_BAR_MS), "True", latency.p50 <= SERVING_BAR_MS, f"p50 was {latency.p50:.1f} ms"),
+    ("exact scan of 100M items >= 10x the retrieval budget", bool(exact_100m_ms >= 10 * retrieval_ms), "True",
+     exact_100m_ms >= 10 * retrieval_ms, f"{exact_100m_ms:.0f} ms per request"),
+    ("items in the catalogue", n_items, ">= 10,000", n_items >= 10_000),
 ]
 if world is not None:
     gini_rise = loop.xs("Gini", axis=1, level=1).iloc[-1] - loop.xs("Gini", axis=1, level=1).iloc[1]
-    claims += [
-        ("ranker NDCG@10 / oracle", ranker_ndcg / ndcg_oracle, "reported (< 1)", lambda v: v < 1),
-        ("NDCG@10 with impressions added to groups", ndcg_imp, f"< candidates only ({ranker_ndcg:.3f})", lambda v: v < ranker_ndcg),
-        ("A/B: CTR difference B - A, 95% CI high", ab_table.loc["CTR", "95% CI high"], "< 0 (A wins clicks)", lambda v: v < 0),
-        ("A/B: satisfied clicks per user B - A, 95% CI low", ab_table.loc["satisfied clicks per user", "95% CI low"], "> 0 (B wins)", lambda v: v > 0),
-        ("A/B: watch per user B - A, 95% CI low", ab_table.loc["watch per user (items)", "95% CI low"], "> 0 (B wins)", lambda v: v > 0),
-        ("A/B: active days B - A, 95% CI low", ab_table.loc["active days per user", "95% CI low"], "> 0 (B wins)", lambda v: v > 0),
-        ("offline satisfied NDCG and online watch pick the same arm",
-         bool((offline_pick.iloc[1, 1] > offline_pick.iloc[0, 1]) == (ab_table.loc["watch per user (items)", "B - A"] > 0)), "True", lambda v: v),
-        ("Gini rise, round 1 to last, no exploration", gini_rise["no exploration"], "> 0", lambda v: v > 0),
-        ("Gini rise, round 1 to last, with exploration", gini_rise[f"ε = {EPSILON}"], "< rise without", lambda v: v < gini_rise["no exploration"]),
+    ab = ab_table  # rows: metrics; columns include "B - A", "95% CI low", "95% CI high"
+    rows += [
+        ("ranker NDCG@10 / oracle", ranker_ndcg / ndcg_oracle, "< 1 (reported)", ranker_ndcg < ndcg_oracle),
+        ("NDCG@10 with impressions added to groups", ndcg_imp, f"< candidates only ({ranker_ndcg:.3f})", ndcg_imp < ranker_ndcg),
+        ("A/B: CTR difference B - A, 95% CI high", ab.loc["CTR", "95% CI high"], "< 0 (A wins clicks)",
+         ab.loc["CTR", "95% CI high"] < 0),
+        ("A/B: satisfied clicks per user B - A, 95% CI low", ab.loc["satisfied clicks per user", "95% CI low"],
+         "> 0 (B wins)", ab.loc["satisfied clicks per user", "95% CI low"] > 0),
+        *[(f"A/B: {metric} B - A (direction; 95% CI in reference)", ab.loc[metric, "B - A"],
+           f"> 0; CI {ab.loc[metric, '95% CI low']:+.3f} to {ab.loc[metric, '95% CI high']:+.3f}", ab.loc[metric, "B - A"] > 0)
+          for metric in ("watch per user (items)", "active days per user")],
+        ("offline satisfied NDCG@10 B - A (direction; 95% CI in reference)", offline_gap[0],
+         f"> 0; CI {offline_gap[1]:+.3f} to {offline_gap[2]:+.3f}", offline_gap[0] > 0),
+        ("Gini rise, round 1 to last, no exploration", gini_rise["no exploration"], "> 0", gini_rise["no exploration"] > 0),
+        ("Gini rise, round 1 to last, with exploration", gini_rise[f"ε = {EPSILON}"], "< rise without",
+         gini_rise[f"ε = {EPSILON}"] < gini_rise["no exploration"]),
     ]
-scorecard = pd.DataFrame([(c, v if isinstance(v, (bool, int)) else round(float(v), 3), ref, bool(ok(v)))
-                          for c, v, ref, ok in claims], columns=["claim", "value", "reference", "holds"])
+scorecard = build(rows)
 display(scorecard)
-if world is not None:
-    assert scorecard["holds"].all(), scorecard
+enforce(scorecard, at_defaults=AT_DEFAULTS)
 
 # %% [markdown]
 # ## In 60 seconds
@@ -956,11 +1037,11 @@ if world is not None:
 # "I'd optimise long-term engagement — satisfied watch time and return visits — with CTR as a
 # guardrail, because a click label learns clickbait. The system has two stages: matrix-factorisation
 # embeddings retrieve a couple of hundred candidates from the whole catalogue — exact search while a
-# core can scan the catalogue inside the retrieval budget, about a million items, an ANN index beyond —
+# core can scan the catalogue inside the retrieval budget — a few million items — an ANN index beyond —
 # then a LightGBM lambdarank model ranks them with popularity, recency, category affinity and smoothed
 # CTR and watch rates, all computed as of the request time, and trained on rows that look like what it
 # will score. Offline, on a time split, I report recall@k for retrieval and NDCG@10 against popularity
-# and the oracle: here the ranker scores 2.1× popularity and 73 % of the oracle. Online, a user-level
+# and the oracle: here the ranker scores 2.1× popularity and 71 % of the oracle. Online, a user-level
 # A/B test with CUPED decides, because the offline log was produced by the old system: here the
 # click-optimised variant won CTR and lost satisfied clicks, watch time and return visits. A request
 # costs about a millisecond at the median against a 100 ms budget. In production I watch exposure
@@ -970,15 +1051,57 @@ if world is not None:
 # %% [markdown]
 # ## Solutions
 #
-# Each solution computes the answer from the notebook's variables and runs the same check.
+# Each numeric solution computes the answer from the notebook's variables and runs the same check.
 
 # %%
-answer = recall_at(cand_eval, 50)  # Exercise 1: share of future positives among the top 50 candidates
-ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 50), rel_tol=0.001)
-answer = offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["most popular", "NDCG@10"]  # Exercise 2
-ok = check_answer("Exercise 2", answer, offline.loc["two-stage (ranker)", "× popular"], rel_tol=0.01)
-answer = 50e6 * 64 * 4 / 1e9  # Exercise 3: 12.8 GB; fits one big server's RAM, but every request would read all of it: ANN
-ok = check_answer("Exercise 3", answer, 50e6 * 64 * 4 / 1e9, rel_tol=0.01)
+answer = recall_at(cand_eval, 75)  # Exercise 1: the recall helper at k = 75 on stage 1's candidates
+ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 75), rel_tol=0.001)
+answer = offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["co-occurrence", "NDCG@10"]  # Exercise 2
+ok = check_answer("Exercise 2", answer,
+                  offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["co-occurrence", "NDCG@10"], rel_tol=0.002)
+answer = 200e6 * item_emb.shape[1] * item_emb.itemsize / 1e9  # Exercise 3: items x dimensions x bytes per number
+ok = check_answer("Exercise 3", answer, 200e6 * item_emb.shape[1] * item_emb.itemsize / 1e9, rel_tol=0.01)
+
+# %% [markdown]
+# Exercise 3, the decision: the table still fits one large server's memory, but exact search would read
+# all of it on every request; step 7's scan rate puts that far beyond the retrieval budget, so an ANN
+# index it is. (Stored as float32, as a production index would, it takes half as much.)
+#
+# ### Exercise 4 (judgment) · Which metric goes on the A/B dashboard?
+#
+# **Model answer:** The decision metric is long-term engagement per user — active days (return visits)
+# and satisfied clicks or watch time per user — because that is the business goal and it is what the
+# clickbait arm loses: in step 6 arm A won CTR while losing all three, each with an interval that
+# excludes zero. CTR stays on the dashboard as a guardrail (a large drop means the lists stopped being
+# relevant), next to latency and the clickbait share of what is shown. The test randomises users, uses
+# CUPED on the pre-period to narrow the intervals, and runs at least two weeks, because return visits
+# react only after users have had a few disappointing or satisfying sessions.
+#
+# **Self-check:**
+# - names a long-term, per-user metric (return visits, satisfied watch) as the decision metric, not CTR;
+# - cites the A/B result: CTR and long-term engagement pointed in opposite directions;
+# - keeps CTR (and latency) as guardrails rather than dropping them;
+# - gives a duration long enough for return visits to move, and the user as the unit of randomisation;
+# - mentions variance reduction (CUPED) or the interval, not just the point estimate.
+#
+# ### Exercise 5 (judgment) · What failure mode does the Gini plot show?
+#
+# **Model answer:** A feedback loop: the recommender retrains on logs it produced, so items it showed
+# collect clicks and get shown more, and the catalogue users actually see shrinks — the Gini of
+# impressions climbs and coverage falls round after round, while CTR can stay flat because the
+# surviving items are the clickable ones. I would alert on exposure metrics (Gini of impressions,
+# share of the catalogue shown at least once, rising several days in a row), not on CTR. The fix is
+# exploration: reserve a share of slots for items the model is unsure about, and log them with their
+# propensities so later training can correct for exposure. It costs slots: in step 8 a fifth of each list
+# goes to random items, which show fewer proven hits today in exchange for a catalogue that keeps
+# getting a chance.
+#
+# **Self-check:**
+# - names the feedback loop (the model learns from its own exposure), not "overfitting" or "drift";
+# - picks exposure metrics (Gini, coverage) as the alert, and says why CTR cannot reveal it;
+# - proposes exploration (or another way to show unproven items) as the change;
+# - states the price: exploratory slots show weaker items in the short term;
+# - mentions logging what was explored so training can correct for exposure.
 
 # %% [markdown]
 # *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.recsys import RecsysWorld, gini, load_interactions, make_world
+from utils.recsys import GRID_BITS, RecsysWorld, gini, load_interactions, make_world, on_grid
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "09_case_recommendations.ipynb"
@@ -300,3 +300,32 @@ def test_satisfied_share_matches_the_beta_model() -> None:
     inside = np.clip(mean, _SHARE_GRID[0], _SHARE_GRID[-1])
     exact = 1.0 - betainc(inside * WATCH_PRECISION, (1 - inside) * WATCH_PRECISION, SATISFIED_AT)
     assert np.abs(fast - exact).max() < 1e-4
+
+
+# ----- kernel independence: vectors on a dyadic grid ------------------------------------------------
+def test_on_grid_makes_dot_products_exact_in_any_order() -> None:
+    rng = np.random.default_rng(5)
+    a, b = on_grid(rng.normal(size=(50, 32))), on_grid(rng.normal(size=(60, 32)))
+    assert a.dtype == np.float64 and np.array_equal(a, np.round(a * 2**GRID_BITS) / 2**GRID_BITS)
+    by_blas = a @ b.T
+    terms = a[:, None, :] * b[None, :, :]
+    for order in (np.arange(32), np.arange(32)[::-1], rng.permutation(32)):
+        in_order = np.zeros((50, 60))
+        for d in order:  # one summation order after another: the sums must agree to the last bit
+            in_order += terms[:, :, d]
+        assert np.array_equal(in_order, by_blas)
+    assert not np.signbit(on_grid(np.array([-1e-9]))).any()  # no -0.0: same bytes everywhere
+
+
+def test_on_grid_refuses_values_too_large_to_stay_exact() -> None:
+    with pytest.raises(ValueError, match="too large"):
+        on_grid(np.full((2, 32), 1e4))
+
+
+def test_world_vectors_lie_on_the_grid(world: RecsysWorld) -> None:
+    for vectors in (world.user_vectors, world.item_vectors):
+        assert np.array_equal(vectors, on_grid(vectors))
+    users, items = np.arange(5), np.arange(7)
+    matrix = world.affinity(users[:, None], items[None, :])  # matrix product (BLAS)
+    pairs = world.affinity(np.repeat(users, 7).reshape(5, 7), np.tile(items, (5, 1)))  # einsum
+    assert np.array_equal(matrix, pairs)

@@ -32,11 +32,13 @@ import pandas as pd
 from utils.validate import check_float, check_int, check_seed
 
 __all__ = [
+    "GRID_BITS",
     "RecsysWorld",
     "SimulationResult",
     "gini",
     "load_interactions",
     "make_world",
+    "on_grid",
 ]
 
 # Fixed shape of the generating process (documented in datasets/recsys.md).
@@ -50,6 +52,26 @@ POSITION_DECAY = 0.5  # examination probability at slot p is 1 / (1 + p) ** POSI
 DISAPPOINT_AT = 0.35  # a click watched less than this lowers the user's mood (return rate)
 RETURN_SENSITIVITY = 1.2  # how strongly session satisfaction moves tomorrow's return probability
 MOOD_MEMORY = 0.7  # exponential memory of the mood across days
+GRID_BITS = 16  # latent vectors are multiples of 2**-GRID_BITS (see on_grid)
+
+
+def on_grid(x: np.ndarray, bits: int = GRID_BITS) -> np.ndarray:
+    """Round ``x`` to the nearest multiple of ``2**-bits`` and return it as float64.
+
+    Why: a dot product of two vectors on this grid is *exact* in float64 (each product is an
+    integer times ``2**(-2 * bits)`` and every partial sum stays below ``2**53``), so it is the same
+    whatever order a BLAS kernel or thread count sums it in, and a near-tie in a top-k or a random
+    threshold cannot flip from one machine to the next. Raises ValueError when an entry is too
+    large for that guarantee: ``|x| * 2**bits`` must stay below ``2**((53 - ceil(log2(dim))) / 2)``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    scaled = np.round(x * 2.0**bits)
+    dim = x.shape[-1] if x.ndim else 1
+    limit = 2.0 ** ((53 - np.ceil(np.log2(max(dim, 1)))) / 2)
+    if scaled.size and not np.abs(scaled).max() < limit:
+        raise ValueError(f"on_grid: entries up to {np.abs(x).max():.3g} are too large for exact dot products "
+                         f"in {dim} dimensions at bits={bits}; need |x| < {limit / 2.0**bits:.3g}")
+    return scaled / 2.0**bits + 0.0  # + 0.0 turns -0.0 into 0.0: same bytes on every machine
 
 
 @dataclass
@@ -93,7 +115,8 @@ class RecsysWorld:
         """Standardised taste match of each (user, item) pair (broadcasts like numpy).
 
         Pass ``users[:, None]`` and ``items[None, :]`` to get a whole user x item matrix
-        (computed as one matrix product).
+        (computed as one matrix product). The vectors lie on the grid of :func:`on_grid`, so
+        both paths give exactly the same numbers on any BLAS kernel.
         """
         u = np.asarray(user_ids)
         i = np.asarray(item_ids)
@@ -299,8 +322,9 @@ def make_world(
     # Items: a category centre plus noise; power-law popularity; appeal and quality.
     centres = rng.normal(size=(n_categories, dim))
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    centres = on_grid(centres)  # every dot product below is exact: no BLAS-dependent near-ties
     category = rng.integers(0, n_categories, size=n_items)
-    item_vec = 0.8 * centres[category] + rng.normal(scale=0.6 / np.sqrt(dim), size=(n_items, dim))
+    item_vec = on_grid(0.8 * centres[category] + rng.normal(scale=0.6 / np.sqrt(dim), size=(n_items, dim)))
     rank = rng.permutation(n_items) + 1
     popularity = rank.astype(float) ** -popularity_exponent
     popularity /= popularity.sum()
@@ -315,11 +339,11 @@ def make_world(
     mix = rng.uniform(0.5, 1.0, size=(n_users, 1))
     user_vec = mix * centres[fav1] + (1 - mix) * centres[fav2]
     user_vec = user_vec + rng.normal(scale=0.5 / np.sqrt(dim), size=(n_users, dim))
-    user_vec *= 2.2 / np.linalg.norm(user_vec, axis=1, keepdims=True)
+    user_vec = on_grid(user_vec * (2.2 / np.linalg.norm(user_vec, axis=1, keepdims=True)))
     activity = np.clip(rng.beta(0.9, 2.2, size=n_users), 0.02, 0.95)
 
     # The logging policy's category preference per user: softmax of taste towards category centres.
-    cat_logit = 2.5 * user_vec @ centres.T
+    cat_logit = 2.5 * (user_vec @ centres.T)  # exact product of grid vectors, then one rounding
     cat_pref = np.exp(cat_logit - cat_logit.max(axis=1, keepdims=True))
     cat_pref /= cat_pref.sum(axis=1, keepdims=True)
     cat_pop_total = np.bincount(category, weights=popularity, minlength=n_categories)
