@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 00 · Course map
-# *From "we want fewer stolen cards" to a system you can draw, defend and measure.* · about 25 min · needs: nothing yet
+# *From "we want fewer stolen cards" to a system you can draw, defend and measure.* · about 20 min · needs: nothing yet
 #
 # *Navigation:* **Course map** (you are here) · [09 · Recommendations](09_case_recommendations.ipynb) →
 #
@@ -233,8 +233,9 @@ def path_table(name: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+week_minutes = sum(m for _, m, _ in STUDY_PATHS["self-study, one week"])
 summary = pd.DataFrame([{"path": name, "total minutes": sum(m for _, m, _ in steps),
-                         "slot (minutes)": WORKSHOP_SLOTS.get(name, "a week, ~1.5 h a day")}
+                         "slot (minutes)": WORKSHOP_SLOTS.get(name, f"a week, {week_minutes / 7 / 60:.1f} h a day")}
                         for name, steps in STUDY_PATHS.items()])
 summary
 

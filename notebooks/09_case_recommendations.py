@@ -940,9 +940,17 @@ if world is not None:
 # Serving `75` candidates instead of `K_CANDIDATES` would cut ranking cost. What recall@k does stage 1
 # reach with k = `75`? (No table above prints it: compute it.)
 
+# %% jupyter={"source_hidden": true} tags=["answer-key"]
+# Answer key for the self-checks below, computed from the notebook's state (so it follows the
+# knobs). Collapsed so that it does not spoil the exercises: try them first.
+_key = {}
+_key['Exercise 1'] = recall_at(cand_eval, 75)
+_key['Exercise 2'] = offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["co-occurrence", "NDCG@10"]
+_key['Exercise 3'] = 200e6 * item_emb.shape[1] * item_emb.itemsize / 1e9
+
 # %%
 answer = TODO
-ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 75), rel_tol=0.001,
+ok = check_answer("Exercise 1", answer, _key['Exercise 1'], rel_tol=0.001,
                   hint="step 4 defined a helper that scores any k; which array holds stage 1's ranked candidates?")
 
 # %% [markdown]
@@ -954,7 +962,7 @@ ok = check_answer("Exercise 1", answer, recall_at(cand_eval, 75), rel_tol=0.001,
 # %%
 answer = TODO
 ok = check_answer("Exercise 2", answer,
-                  offline.loc["two-stage (ranker)", "NDCG@10"] / offline.loc["co-occurrence", "NDCG@10"],
+                  _key['Exercise 2'],
                   rel_tol=0.002, hint="the `offline` DataFrame of step 6 holds both rows at full precision "
                   "(the printed table is rounded); 'how many times' is a ratio, not a difference")
 
@@ -967,7 +975,7 @@ ok = check_answer("Exercise 2", answer,
 
 # %%
 answer = TODO
-ok = check_answer("Exercise 3", answer, 200e6 * item_emb.shape[1] * item_emb.itemsize / 1e9, rel_tol=0.01,
+ok = check_answer("Exercise 3", answer, _key['Exercise 3'], rel_tol=0.01,
                   hint="a numpy array knows its shape and how many bytes each of its numbers takes")
 
 # %% [markdown]

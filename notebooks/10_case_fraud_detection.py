@@ -18,7 +18,11 @@
 #
 # *Catch stolen cards in a few milliseconds without drowning the review team — and prove every step with numbers.*
 #
-# about 35 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03–08 go deeper into each step
+# about 100 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03–08 go deeper into each step
+#
+# **15-minute path:** 3 · Data and features (velocity, and leakage measured), 4 · Model (the ladder against the
+# oracle), 6 · Evaluation (PR-AUC, and a threshold from costs), 8 · Monitoring and iteration (drift, and why
+# blocked payments never get labels).
 #
 # *Navigation:* ← [09 · Recommendations](09_case_recommendations.ipynb) · [Course map](00_course_map.ipynb) · [11 · Search ranking](11_case_search_ranking.ipynb) →
 #
@@ -30,24 +34,51 @@
 # - explain why fraud models decay, what monitoring sees it, and why blocked payments never get labels.
 
 # %% tags=["parameters"]
-# Parameters: change them and re-run the whole notebook. The bars in the scorecard are tuned for
-# the defaults (a 300k-transaction world keeps the run near 30 s on a 2-core laptop).
+# Parameters: change them and re-run the whole notebook. The next cell lists each knob's valid
+# range; at the defaults the scorecard asserts its claims, with other values it reports them.
+# (A 300k-transaction world keeps the run near 30 s on a 2-core laptop.)
 SEED = 0
 N_TRANSACTIONS = 300_000
 N_DAYS = 150
-BASE_RATE = 0.009           # expected share of fraud (the knob allows 0.001-0.01)
+BASE_RATE = 0.009           # expected share of fraud (valid range in the knobs table below)
 LABEL_DELAY_DAYS = 7.0      # mean days until a chargeback arrives
 DRIFT_DAY = 110             # a new fraud pattern starts on this day
 TRAIN_START, TRAIN_END = 7, 77   # training window (days); the first week only warms up history
 DEPLOY_DAY = 84             # the model goes live; the week in between is the label-delay gap
 RETRAIN_DAY = 131           # monitoring retrains on recent data on this day
 
+# %% tags=["knobs"]
+from utils.knobs import Knob, check_knobs, knob_table
+
+KNOBS = [
+    Knob("SEED", 0, 0, 2**32 - 1, "seed of the world and every model"),
+    Knob("N_TRANSACTIONS", 300_000, 100_000, 400_000, "payments in the synthetic world"),
+    Knob("N_DAYS", 150, 140, 180, "days of history"),
+    Knob("BASE_RATE", 0.009, 0.001, 0.01, "expected share of fraud over the whole history"),
+    Knob("LABEL_DELAY_DAYS", 7.0, 1.0, 30.0, "mean days until a chargeback arrives"),
+    Knob("DRIFT_DAY", 110, 91, 124, "day the new fraud pattern starts"),
+    Knob("TRAIN_START", 7, 0, 21, "first training day"),
+    Knob("TRAIN_END", 77, 42, 84, "training stops before this day"),
+    Knob("DEPLOY_DAY", 84, 77, 103, "day the model goes live"),
+    Knob("RETRAIN_DAY", 131, 117, 143, "day monitoring retrains the model"),
+]
+AT_DEFAULTS = check_knobs(KNOBS, globals())   # ValueError names knob, value and range
+if not (TRAIN_START < TRAIN_END <= DEPLOY_DAY and DEPLOY_DAY + 7 <= DRIFT_DAY
+        and DRIFT_DAY + 7 <= RETRAIN_DAY and RETRAIN_DAY + 7 <= N_DAYS):
+    raise ValueError("the days must keep their order, a week apart: TRAIN_START < TRAIN_END <= DEPLOY_DAY, "
+                     "DEPLOY_DAY + 7 <= DRIFT_DAY, DRIFT_DAY + 7 <= RETRAIN_DAY, RETRAIN_DAY + 7 <= N_DAYS; got "
+                     f"{TRAIN_START}, {TRAIN_END}, {DEPLOY_DAY}, {DRIFT_DAY}, {RETRAIN_DAY}, {N_DAYS}")
+knob_table(KNOBS, globals())
+
+# %% [markdown]
+# Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are
+# inputs we chose. With other settings, read the printed outputs.
+
 # %%
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM threads yield when the machine is busy
 
-import time
 from bisect import bisect_left
 from collections import defaultdict
 
@@ -58,6 +89,7 @@ import pandas as pd
 import sklearn
 from IPython.display import display
 from ipywidgets import FloatSlider, interact
+from scipy.optimize import brentq
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -67,6 +99,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from utils import check_answer, use_course_style
 from utils.checks import TODO
 from utils.fraud import SCENARIOS, START, make_fraud_world
+from utils.timing import measure
 
 for module, wanted in [(np, "2."), (pd, "3."), (sklearn, "1."), (lgb, "4.")]:
     assert module.__version__.startswith(wanted), (
@@ -85,8 +118,8 @@ use_course_style()
 # - **review cost** — each alert an analyst opens costs a few minutes of their time.
 #
 # Assumptions we state out loud, as in an interview: the decision must fit inside the card
-# network's authorisation window (about 100 ms end to end), so the model gets **10 ms**; a
-# mid-size issuer sees about 2,000 transactions per second at peak; the review team can open a
+# network's authorisation window (about `100` ms end to end), so the model gets **`10` ms**; a
+# mid-size issuer sees about two thousand transactions per second at peak; the review team can open a
 # fixed number of alerts per day. Our synthetic world is a small slice of that issuer, with the
 # ground truth attached.
 
@@ -105,7 +138,7 @@ tx.head(3)
 # %% [markdown]
 # About one payment in a hundred is fraud, and a fraud's median amount is about twice a good
 # payment's (the two medians above). Compare that with what a false alarm costs — a few minutes
-# of review plus some friction, call it 5 + 15 = 20 — and the asymmetry that drives the whole
+# of review plus some friction, call it `5 + 15 = 20` — and the asymmetry that drives the whole
 # design is visible: a typical missed fraud costs two to three times a false alarm, a large one
 # far more. The last four columns (`is_fraud`,
 # `scenario`, `label_available_at`, `true_prob`) are the ground truth; no model may see them.
@@ -114,14 +147,14 @@ tx.head(3)
 # ## 2. Frame it as an ML problem
 #
 # - **Task:** binary classification. The model outputs a *probability* of fraud; a policy turns
-#   it into approve / review / decline using costs (section 6), not a fixed 0.5.
+#   it into approve / review / decline using costs (section 6), not a fixed `0.5`.
 # - **Label:** a chargeback — the cardholder disputes the payment. It is a proxy for fraud that
 #   arrives **late**: the label exists only from `label_available_at` on.
 # - **Imbalance:** about 1 % positives, so accuracy is meaningless (always saying "legitimate" is
-#   99 % accurate). We use cost, and **PR-AUC**: rank the payments by score and walk down the
+#   right about every payment but the one in a hundred). We use cost, and **PR-AUC**: rank the payments by score and walk down the
 #   list; *precision* is the share of alerts so far that are fraud, *recall* the share of all
 #   frauds caught so far. PR-AUC (average precision) averages precision over every recall level:
-#   a random ranking scores the fraud rate (about 0.01), a perfect one 1.
+#   a random ranking scores the fraud rate, a perfect one 1.
 #
 # How late is late? The next cell measures the delay and what share of labels exists after a week.
 
@@ -142,7 +175,7 @@ plt.show()
 
 # %% [markdown]
 # The printed shares are the cumulative fraction of chargebacks that have arrived: a fraud from yesterday almost never has its label yet (0.032 after one day), after a week 0.597
-# have arrived — so 40 % are still missing — and even after two weeks only 0.913 have. The mean delay is
+# have arrived — so about two in five are still missing — and even after two weeks only 0.913 have. The mean delay is
 # 6.9 days, the median 5.8: a long right tail of slow disputes. Two
 # consequences follow: training data needs a **gap** before the training cut-off (section 5),
 # and any feature built from labels may use only labels **already known** at prediction time
@@ -152,16 +185,16 @@ plt.show()
 # ## 3. Data and features
 #
 # A stolen card rarely looks strange on its own: the amount is ordinary, the shop is ordinary.
-# What gives it away is *rhythm* — six purchases in twenty minutes from a card that buys twice a
+# What gives it away is *rhythm* — six purchases in half an hour from a card that buys twice a
 # week. So for every transaction we compute what the card, its device and its terminal did
 # **before** it, using only events that had already happened:
 #
 # | family | features | catches |
 # |---|---|---|
 # | transaction | `amount`, `hour`, `channel`, `is_foreign` | little on its own |
-# | card velocity | counts and sums over 1 h, 24 h, 7 days; seconds since the previous payment; amount ÷ the card's 30-day mean | stolen-card bursts |
+# | card velocity | counts and sums over the last hour, day and week; seconds since the previous payment; amount ÷ the card's 30-day mean | stolen-card bursts |
 # | device | earlier uses of this device by this card | account takeover |
-# | terminal risk | chargebacks *received* for the terminal in the last 7 and 28 days, as counts and per payment | compromised terminals |
+# | terminal risk | chargebacks *received* for the terminal in the last `7` and `28` days, as counts and per payment | compromised terminals |
 #
 # The windows are computed in one vectorised pass: sort by (entity, time), then a binary search
 # finds where each window starts, and a cumulative sum gives the window's total.
@@ -248,7 +281,7 @@ tx.loc[shown, ["timestamp", "amount", "scenario", "is_fraud"]].join(
 # %% [markdown]
 # The three ordinary payments before the burst are hours to days apart (`secs_since_prev`
 # between 22,451 and 141,182 seconds) and each has an empty one-hour window. Then the burst
-# (scenario 1): five more payments within 22 minutes, 92 to 499 seconds apart, and `card_n_1h`
+# (scenario 1): five more payments minutes apart (92 to 499 seconds), and `card_n_1h`
 # climbs 1, 2, 3, 4, 5. Look at the burst's **first** payment: its window is empty and its amount
 # is ordinary (0.385 of the card's 30-day mean), so no feature can see it — a limit we meet again
 # when we compare the model with the oracle.
@@ -267,6 +300,9 @@ tx.loc[shown, ["timestamp", "amount", "scenario", "is_fraud"]].join(
 # on a random 30 % of the training period (what a hurried team would report), and on **the
 # future** — the weeks after deployment, where the production pipeline can only compute the
 # honest version, because the labels do not exist yet.
+#
+# **Predict, then run:** offline, the leaky model will look better — that is why teams ship it.
+# On the future weeks, will it beat the honest model, match it, or fall below it?
 
 # %%
 # Small trees, strong regularisation, row/feature subsampling: ~1,000 positives do not support more.
@@ -322,14 +358,17 @@ leak_table
 # %% [markdown]
 # ## 4. Model
 #
-# The baseline ladder, each rung scored on the same future weeks (days 84–109, after the
-# training cut-off and before the drift): a **rule** an analyst would write, **logistic regression**, and
+# The baseline ladder, each rung scored on the same future weeks (from the deployment day `84`
+# up to the drift on day `110`: after the training cut-off and before the drift): a **rule** an analyst would write, **logistic regression**, and
 # **LightGBM** (gradient-boosted decision trees: many small trees, each fitted to the errors of the
 # ones before). Next to PR-AUC we report **recall at the alert budget** — the share of frauds
 # caught if the review team opens the top 30 alerts per day — because that is what the team
 # actually experiences. The oracle row scores with the world's `true_prob`: no model can do better
 # on average, so it is the ceiling. Then we time one prediction of each, because a rung must also
-# fit the 10 ms budget.
+# fit the `10` ms budget.
+#
+# **Predict, then run:** take away the velocity and terminal-history features and keep the same
+# LightGBM. Does it keep nine tenths of its PR-AUC, about two thirds, or less than half?
 
 # %%
 ALERTS_PER_DAY = 30
@@ -365,30 +404,30 @@ ladder = pd.DataFrame.from_dict({name: {"PR-AUC": pr_auc(y_future, s),
                                          "recall @ 30 alerts/day": recall_at_budget(y_future, s, day[future])}
                                   for name, s in scores.items()}, orient="index")
 ladder["share of oracle PR-AUC"] = (ladder["PR-AUC"] / ladder.loc["oracle (true_prob)", "PR-AUC"]).round(3)
+boosting_gain = ladder.loc["LightGBM, all features", "PR-AUC"] - ladder.loc["logistic regression", "PR-AUC"]
+kept_without_velocity = ladder.loc["LightGBM, no velocity features", "PR-AUC"] / ladder.loc["LightGBM, all features", "PR-AUC"]
+print(f"{int(y_train.sum()):,} labelled frauds to train on; LightGBM minus logistic regression: "
+      f"{boosting_gain:.3f} PR-AUC; without velocity features LightGBM keeps {kept_without_velocity:.3f} of its PR-AUC")
 ladder
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # The model table with prediction latency: ONE transaction (features already computed), as
-# called from Python here, 1,000 calls each. Timings vary by run, so this cell is not compared.
-one_row = X_future.iloc[[0]]                                  # a one-row DataFrame
-row_all, row_no_velocity = one_row.to_numpy(), one_row[no_velocity].to_numpy()   # NumPy rows
-predictors = {"rule (3 red flags)": lambda: rule_score(one_row),
-              "logistic regression": lambda: logreg.predict_proba(one_row),
-              "LightGBM, no velocity features": lambda: lgbm_no_velocity.predict(row_no_velocity, num_threads=1),
-              "LightGBM, all features": lambda: lgbm.predict(row_all, num_threads=1)}
-latency_rows = {}
-for name, predict in predictors.items():
-    timings = []
-    for _ in range(1_000):
-        began = time.perf_counter()
-        predict()
-        timings.append(time.perf_counter() - began)
-    p50_ms, p99_ms = np.percentile(timings, [50, 99]) * 1e3
-    latency_rows[name] = {"latency p50 (ms)": p50_ms, "latency p99 (ms)": p99_ms}
-model_table = ladder.join(pd.DataFrame.from_dict(latency_rows, orient="index").round(3))
-MODELS_FAST = bool(model_table["latency p99 (ms)"].max() <= 10.0)
-assert MODELS_FAST, "a single prediction should fit inside the 10 ms budget"
+# called from Python here, 200 payments x 5 repeats each. Timings vary by run, so this cell is
+# not compared; the scorecard judges only the CPU-time p50 (best of the repeats' medians).
+one_rows = [X_future.iloc[[i]] for i in range(200)]                 # one-row DataFrames
+np_rows = [r.to_numpy() for r in one_rows]                           # the same rows as NumPy
+np_rows_no_velocity = [r[no_velocity].to_numpy() for r in one_rows]
+predictors = {"rule (3 red flags)": (rule_score, one_rows),
+              "logistic regression": (logreg.predict_proba, one_rows),
+              "LightGBM, no velocity features": (lambda r: lgbm_no_velocity.predict(r, num_threads=1), np_rows_no_velocity),
+              "LightGBM, all features": (lambda r: lgbm.predict(r, num_threads=1), np_rows)}
+model_latency = {name: measure(call, inputs, repeats=5) for name, (call, inputs) in predictors.items()}
+model_table = ladder.join(pd.DataFrame.from_dict(
+    {name: {"CPU p50 (ms)": lat.p50, "wall p50 (ms)": lat.wall_p50, "wall p99 (ms)": lat.p99}
+     for name, lat in model_latency.items()},
+    orient="index").round(3))
+slowest_rung_p50 = max(lat.p50 for lat in model_latency.values())   # judged in the scorecard
 model_table
 
 # %%
@@ -422,14 +461,17 @@ plt.show()
 #    business card and not for a student's), when there are hundreds of raw, messy features with
 #    missing values (trees need no log, imputation or scaling), and when there are enough frauds
 #    to learn those shapes without overfitting. With a handful of engineered features and about
-#    1,000 positives, keep the simpler model unless the gain pays for its upkeep — and re-run
-#    this comparison when the feature set grows.
+#    a thousand positives (printed above the table), keep the simpler model unless the gain pays
+#    for its upkeep — and re-run this comparison when the feature set grows.
 # 3. **Latency does not decide between them.** Every rung predicts one payment well inside the
-#    10 ms budget at p99 (asserted above; the timings vary by run). Their order here reflects
+#    `10` ms budget at the median (the scorecard checks each rung's p50 in CPU time, best of five
+#    repeats, which a busy laptop barely moves; the table also shows wall-clock p50 and p99, which
+#    load does inflate, and
+#    the hard p99 bar for scoring a payment lives in `make bench`). Their order here reflects
 #    call overhead, not model cost: the rule and the logistic regression go through pandas and
 #    scikit-learn on a one-row DataFrame, LightGBM gets a NumPy row. In production a rule or a
 #    logistic regression is a few dozen multiply-adds and 150 trees of 7 leaves about a thousand
-# comparisons: microseconds, once the Python call overhead is gone.
+#    comparisons: microseconds, once the Python call overhead is gone.
 #
 # > **Say it in the interview:** "I'd start with rules the fraud team already trusts, then a
 # > logistic regression, then gradient boosting — and I'd show the gain of each rung against
@@ -439,7 +481,7 @@ plt.show()
 # ## 5. Training
 #
 # **Time-based split with a gap.** The model is trained on the payments from day 7 up to
-# (not including) day 77 and goes live on day 84. The week in between is not skipped by accident: at deployment, payments
+# (not including) day `77` and goes live on day `84`. The week in between is not skipped by accident: at deployment, payments
 # from the last few days have almost no chargebacks yet, so training on them would teach the
 # model that their frauds are legitimate. The labels we train with are the ones known on the
 # deployment day (`y_known`), exactly as in production.
@@ -457,7 +499,7 @@ label_coverage.head(4)
 # %% [markdown]
 # On the deployment day only 0.288 of the frauds from the last week before it have a chargeback,
 # and 0.804 of those from the week before that; labels are mostly complete (0.925) only from three
-# weeks back. That is why training stops on day 77: with the one-week gap, the newest training
+# weeks back. That is why training stops on day `77`: with the one-week gap, the newest training
 # week is two weeks old at deployment and most of its labels exist: over the whole training
 # window 0.961 of the frauds have their label. The remaining 4 % are trained as legitimate — a
 # small, known bias; moving the cut-off later buys recency at the price of more of it.
@@ -534,8 +576,8 @@ plt.show()
 #
 # ### PR-AUC, not ROC-AUC
 #
-# ROC-AUC asks "how often is a random fraud ranked above a random good payment?" — with 99
-# good payments per fraud, it stays high even when the top of the list is full of false alarms.
+# ROC-AUC asks "how often is a random fraud ranked above a random good payment?" — with about a
+# hundred good payments per fraud, it stays high even when the top of the list is full of false alarms.
 # PR-AUC asks about the top of the list, which is all the review team sees.
 
 # %%
@@ -576,8 +618,8 @@ plt.show()
 # frauds can be caught while at least half of the alerts are fraud (with velocity, 0.864); beyond
 # that the review team would spend most of its time on good customers. On imbalanced problems, report PR-AUC (or recall at the alert budget),
 # and quote ROC-AUC only next to it. The model's PR-AUC is 0.884 of the oracle's 0.843 — the gap
-# is mostly what the world makes invisible by design: the first payment of each burst (0.113 of
-# burst frauds, exercise 2) and the first days of each compromised terminal, before any of its
+# is mostly what the world makes invisible by design: the first payment of each burst (exercise 2
+# measures how many burst frauds that is) and the first days of each compromised terminal, before any of its
 # chargebacks have arrived.
 #
 # ### A threshold from costs
@@ -593,9 +635,17 @@ amount_future = tx.loc[future, "amount"].to_numpy()
 n_future_days = DRIFT_DAY - DEPLOY_DAY
 
 
+def alert_cost(p, review=5.0, friction=15.0):
+    return review + (1 - p) * friction            # analyst time, plus friction if it was good
+
+
+def approve_cost(p, amount):
+    return p * amount                             # the chargeback, if it was fraud
+
+
 def cost_at(threshold, review=5.0, friction=15.0, score=p_future):
     alert = score >= threshold
-    expected = (np.where(alert, review + (1 - oracle_future) * friction, oracle_future * amount_future))
+    expected = np.where(alert, alert_cost(oracle_future, review, friction), approve_cost(oracle_future, amount_future))
     caught = y_future[alert].sum()
     return {"threshold": round(float(threshold), 3), "alerts per day": round(alert.sum() / n_future_days, 1),
             "precision": round(float(caught / max(alert.sum(), 1)), 3),
@@ -608,6 +658,7 @@ sweep = pd.DataFrame([cost_at(th) for th in grid])
 best = sweep.loc[sweep["expected cost per day"].idxmin()]
 at_half = sweep.loc[sweep["threshold"] == 0.5].iloc[0]
 saving_per_day = round(float(at_half["expected cost per day"] - best["expected cost per day"]), 1)
+print(f"expected cost saved by the cost-optimal threshold instead of 0.5: {saving_per_day:.1f} per day")
 pd.DataFrame([best, at_half], index=["cost-optimal", "0.5 (the default)"])
 
 # %%
@@ -625,8 +676,8 @@ plt.show()
 # %% [markdown]
 # The cheapest threshold is **0.18**, not 0.5. It raises 16.9 alerts a day instead of 14.8,
 # lowers precision from 0.839 to 0.786, but raises recall from 0.783 to 0.842 — and cuts the
-# expected cost from 463.2 to 304.2 per day, **a saving of 159.0 per day**. Go much lower (0.05
-# costs 360.3 per day in the table below) and the cost rises again: the review and friction costs
+# expected cost from 463.2 to 304.2 per day, **a saving of 159.0 per day**. Go much lower (`0.05`, in
+# the table below) and the cost rises again: the review and friction costs
 # of the extra alerts outgrow the frauds they catch. The optimum is wide and flat, which is good
 # news: the decision is robust to small errors in the cost estimates. (One honest caveat: we
 # picked the threshold on the same weeks we report it on. In production it is picked on an
@@ -656,7 +707,7 @@ settings = [(0.5, 5, 15), (float(best["threshold"]), 5, 15), (0.05, 5, 15), (0.5
 pd.DataFrame([cost_at(th, rv, fr) | {"review": rv, "friction": fr} for th, rv, fr in settings])
 
 # %% [markdown]
-# The first three rows are the defaults at 0.5, at the optimum 0.18 and at 0.05 (the numbers
+# The first three rows are the defaults at 0.5, at the optimum 0.18 and at `0.05` (the numbers
 # quoted above). The last two make every alert four times dearer (review 20, friction 60): at
 # 0.5 the day then costs 794.8, and the cheapest threshold moves up to 0.25 (691.5 per day), with
 # fewer alerts (16.3 a day). The threshold is a consequence of the costs; when they change, it
@@ -697,7 +748,7 @@ slice_table
 #    section 7 runs here too).
 # 2. **Champion–challenger**: route a random share of cards (the unit is the *card*, so one
 #    customer sees one policy) to the challenger. Primary metric: fraud loss plus review cost
-#    per 1,000 transactions — measured weeks later, when chargebacks have arrived.
+#    per `1,000` transactions — measured weeks later, when chargebacks have arrived.
 # 3. **Guardrails**, checked daily because they need no labels: the false-decline proxy (share
 #    of declines the customer contests or retries successfully), alert volume against the review
 #    team's capacity, and p99 latency.
@@ -808,22 +859,20 @@ columns += [stream["channel"].cat.codes.tolist(), (stream["country"] != stream["
 
 
 def replay(scorer, n=N_REPLAY):
-    # Feed the first n payments after deployment, one by one; return features, scores, seconds per call.
-    rows, scores, latency, next_cb = [], [], [], 0
+    # Feed the first n payments after deployment, one by one; return their features and scores.
+    rows, scores, next_cb = [], [], 0
     for t, card, term, device, amount, hour, channel, foreign in zip(
             t_all[start:start + n].tolist(), *(column[:n] for column in columns), strict=True):
-        began = time.perf_counter()
         while next_cb < len(pending) and pending[next_cb][1] <= t:     # chargebacks that have arrived
             scorer.on_chargeback(*pending[next_cb])
             next_cb += 1
         p, f = scorer.score(t, card, term, device, amount, hour, channel, foreign)
-        latency.append(time.perf_counter() - began)
         rows.append(f)
         scores.append(p)
-    return rows, scores, latency
+    return rows, scores
 
 
-online_rows, online_p, latency = replay(scorer)
+online_rows, online_p = replay(scorer)
 
 # %%
 online = np.array(online_rows, dtype=float)
@@ -835,7 +884,6 @@ parity_exact = not mismatched and np.array_equal(np.array(online_p), offline_p)
 print(f"{N_REPLAY:,} replayed payments x {len(FEATURES)} features: "
       f"features that differ online vs offline: {mismatched or 'none'}; "
       f"scores identical: {np.array_equal(np.array(online_p), offline_p)}")
-assert parity_exact, mismatched
 
 
 # %% [markdown]
@@ -856,7 +904,7 @@ assert parity_exact, mismatched
 # A parity check is only worth its place in CI if it fails when it should. So we plant the most
 # common real-time bug: the service records the payment in its state *before* computing that
 # payment's features (one line moved up), so every velocity window counts the payment itself. We
-# replay the first 1,000 payments through the buggy scorer and run the same comparison.
+# replay the first `1,000` payments through the buggy scorer and run the same comparison.
 
 # %%
 class UpdateFirstScorer(RealTimeScorer):
@@ -871,7 +919,7 @@ class UpdateFirstScorer(RealTimeScorer):
 
 
 buggy = bootstrap(lgbm, tx.iloc[:start], t_all[:start], already, scorer_class=UpdateFirstScorer)
-buggy_rows, buggy_p, _ = replay(buggy, 1_000)
+buggy_rows, buggy_p = replay(buggy, 1_000)
 buggy_rows, buggy_p = np.array(buggy_rows, dtype=float), np.array(buggy_p)
 skewed = [name for j, name in enumerate(FEATURES)
           if not np.array_equal(buggy_rows[:, j], offline[:1_000, j], equal_nan=True)]
@@ -893,18 +941,19 @@ print(f"alert decisions flipped at the cost-optimal threshold {best['threshold']
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-latency_ms = np.array(latency) * 1e3
-p50, p99 = np.percentile(latency_ms, [50, 99])
-print(f"per payment (chargeback feed + features + model + state update), {len(latency_ms):,} calls: "
-      f"p50 {p50:.3f} ms, p99 {p99:.3f} ms (budget 10 ms)")
-LATENCY_OK = bool(p99 <= 10.0)
-assert LATENCY_OK, f"p99 {p99:.1f} ms is over the 10 ms budget"
+# Time one payment end to end (features from the state + model + state update), 1,000 payments x
+# 5 repeats. The repeats score payments the state has already seen: the lookups cost the same.
+events = list(zip(t_all[start:start + 1_000].tolist(), *(column[:1_000] for column in columns), strict=True))
+scoring_latency = measure(lambda event: scorer.score(*event), events, repeats=5)
+print(f"per payment: {scoring_latency} (budget 10 ms)")
 
 
 # %% [markdown]
-# On this laptop-class machine a payment takes a fraction of a millisecond at the median and stays
-# well under the 10 ms budget at p99 (the exact numbers vary by run and machine, so the cell
-# asserts the budget instead of freezing them). Two things change in production. The state sits
+# On this laptop-class machine a payment takes a fraction of a millisecond at the median, far
+# inside the `10` ms budget. The exact numbers vary by run and machine, so the notebook checks only
+# the CPU-time p50 (best of five repeats) in its scorecard; the wall-clock p99 printed above grows when the machine is
+# busy, and the hard p99 bar lives in `make bench` (tests/benchmarks), run on a quiet machine.
+# Two things change in production. The state sits
 # in a key-value store (Redis, Aerospike) with a network hop of about a millisecond per lookup, so
 # the card, device and terminal state are fetched in one batched read. And it must stay bounded:
 # this scorer keeps every event in Python lists, which grow forever; a real store evicts events
@@ -914,13 +963,16 @@ assert LATENCY_OK, f"p99 {p99:.1f} ms is over the 10 ms budget"
 # %% [markdown]
 # ## 8. Monitoring and iteration
 #
-# The model went live on day 84. On day 110 fraudsters start a new pattern
+# The model went live on day `84`. On day `110` fraudsters start a new pattern
 # (card-testing on foreign websites, scenario 4) that did not exist in the training data. What
 # would each monitor have shown? First, the label-free monitors: the weekly **population
 # stability index** (PSI) of key features and of the score, against the training period. PSI
 # cuts the training-period values into ten equal-count bins and sums, over the bins,
 # (this week's share − the training share) × ln(this week's share ÷ the training share): 0 means
-# the same distribution, above 0.2 is the usual alarm level.
+# the same distribution, above `0.2` is the usual alarm level.
+#
+# **Predict, then run:** the new pattern is a different kind of fraud, not just more of it. In the
+# first week after the drift starts, will the score's PSI cross the `0.2` alarm level?
 
 # %%
 def psi(reference, current, bins=10):
@@ -943,12 +995,16 @@ for w in range(0, (N_DAYS - DEPLOY_DAY) // 7):
     row["score"] = round(psi(all_scores[train], all_scores[now]), 3)
     psi_rows.append(row)
 psi_table = pd.DataFrame(psi_rows).set_index("week")
+PSI_ALARM = 0.2                                    # the usual alarm level
+print("weeks with a PSI above the alarm level: "
+      + (", ".join(f"{c} in week {w}" for c in psi_table.columns[1:] for w in psi_table.index[psi_table[c] > PSI_ALARM])
+         or "none"))
 psi_table
 
 # %% [markdown]
 # The input features barely move: `amount`, `is_foreign` and `card_n_1h` stay at a PSI of 0.001
 # or less through the drift, and even the score's PSI stays below 0.06. The new pattern is well
-# under 1 % of payments, too few to shift a distribution. The only feature to cross 0.2 is the
+# under 1 % of payments, too few to shift a distribution. The only feature to cross `0.2` is the
 # terminal chargeback rate (already near 0.1 before the drift: which terminals happen to be
 # compromised changes from month to month), in the week starting on day 133 — three weeks after
 # the drift, when the new pattern's chargebacks have arrived. **Label-free monitors catch data
@@ -1001,7 +1057,7 @@ plt.show()
 # %% [markdown]
 # Before the drift, the deployed model's PR-AUC was 0.745; in the three weeks after day 110 it
 # falls to 0.450 while the oracle stays at 0.817 — the model has never seen card testing abroad.
-# Retraining on day 131 on days 61–123, with the labels known on day 131, lifts PR-AUC on the
+# Retraining on day 131 on the ten weeks that end a week before it, with the labels known then, lifts PR-AUC on the
 # last weeks from 0.554 to 0.727 (oracle 0.884). In production the decay would be confirmed only
 # when the chargebacks arrive, one to two weeks late; that is why retraining runs on a schedule
 # (or on a trigger from a monitor on *recently labelled* data), not only when someone notices.
@@ -1027,10 +1083,11 @@ precision_true = y_future[declined].mean()
 n_holdout = int((declined & holdout).sum())
 hits = int(y_future[declined & holdout].sum())
 z = 1.96                                                  # Wilson 95 % interval for hits / n_holdout
-centre = (hits + z**2 / 2) / (n_holdout + z**2)
-half = z * np.sqrt(hits * (n_holdout - hits) / n_holdout + z**2 / 4) / (n_holdout + z**2)
+n_h = max(n_holdout, 1)                                   # (guards a tiny world with no holdout decline)
+centre = (hits + z**2 / 2) / (n_h + z**2)
+half = z * np.sqrt(hits * (n_h - hits) / n_h + z**2 / 4) / (n_h + z**2)
 print(f"declines at threshold {THRESHOLD:.2f}: true precision {precision_true:.3f}; the {n_holdout} holdout "
-      f"payments say {hits / n_holdout:.3f}, 95 % interval [{centre - half:.3f}, {centre + half:.3f}]")
+      f"payments say {hits / n_h:.3f}, 95 % interval [{centre - half:.3f}, {centre + half:.3f}]")
 lost
 
 # %% [markdown]
@@ -1066,7 +1123,7 @@ feedback.to_frame()
 # patterns when it sees every label. The common pipeline — "no chargeback means legitimate" —
 # turns every declined fraud into a negative, and its PR-AUC falls to **0.341**: it learns that
 # payments like the ones its predecessor stopped are fine. Dropping the declined payments and
-# weighting the 2 % holdout up (each holdout decline stands for 50) recovers much of the loss,
+# weighting the 2 % holdout up (each holdout decline stands for `1 / 0.02 = 50`) recovers much of the loss,
 # 0.595 — not all of it, because 11 holdout declines are few. The better a model blocks, the
 # less its successor knows, unless a holdout keeps the labels coming.
 #
@@ -1077,54 +1134,100 @@ feedback.to_frame()
 # %% [markdown]
 # ## Your turn
 #
-# Three short exercises. Replace `TODO` with your answer and run the cell: the check tells you
-# whether you are right, and a hint if not. Worked solutions are at the end.
+# Three numeric exercises and two judgment ones. For the numeric ones, replace `TODO` with your
+# answer and run the cell: the check tells you whether you are right, and gives a hint if not. For
+# the judgment ones, write your answer in the markdown cell, then compare it with the model answer
+# and the self-check list at the end.
+
+# %% jupyter={"source_hidden": true} tags=["answer-key"]
+# Answer key for the self-checks below, computed from the notebook's state (so it follows the
+# knobs). Collapsed so that it does not spoil the exercises: try them first.
+_key = {}
+# Exercise 1: where the notebook's two cost functions cross, found numerically.
+_key['Exercise 1'] = brentq(lambda p: alert_cost(p) - approve_cost(p, 200.0), 0.0, 1.0)
+# Exercise 2 takes another road to the same share: a payment's one-hour window is empty
+# exactly when the card's previous payment is more than an hour old (or there is none).
+alone = ~(features["secs_since_prev"] <= HOUR)
+by_mechanism = alone.groupby([tx["scenario"], tx["is_fraud"]]).agg(["sum", "mean"])
+_key['Exercise 2'] = tuple(by_mechanism.loc[(1, 1)].astype(float))
+cheapest_first = sweep.sort_values(["expected cost per day", "threshold"])
+_key['Exercise 3'] = float(cheapest_first.loc[cheapest_first["alerts per day"].le(12), "expected cost per day"].iloc[0])
 
 # %% [markdown]
-# **Exercise 1 — break-even probability.** With review cost 5 and friction 15, alerting on a
-# payment of amount $A$ with fraud probability $p$ costs `5 + (1 - p) × 15`; approving it costs
-# `p × A`. At what $p$ do the two cost the same for a payment of **200**? (One formula line.)
+# ### Exercise 1 · Break-even probability
+#
+# With review cost `5` and friction `15`, alerting on a payment of amount $A$ with fraud
+# probability $p$ costs `5 + (1 - p) × 15`; approving it costs `p × A` (the functions
+# `alert_cost` and `approve_cost` of section 6). At what $p$ do the two cost the same for a payment
+# of `200`? Solve it on paper and give at least three decimals.
 
 # %%
 answer_1 = TODO
-_ = check_answer("Exercise 1", answer_1, 20 / 215, hint="solve 5 + (1 - p) * 15 = p * 200 for p")
+_ = check_answer("Exercise 1", answer_1, _key['Exercise 1'],
+                 rel_tol=0.01, hint="write both costs as functions of p, set them equal, collect the p terms")
 
 # %% [markdown]
-# **Exercise 2 — what velocity cannot see.** What share of burst frauds (scenario 1, `is_fraud == 1`)
-# have an empty one-hour window (`features["card_n_1h"] == 0`)? Give a number between 0 and 1.
+# ### Exercise 2 · What velocity cannot see
+#
+# How many burst frauds (scenario 1 *and* actually fraud) have an empty one-hour card window in
+# `features`, and what share of all burst frauds is that? Give both, as `(count, share)`.
 
 # %%
 answer_2 = TODO
-burst_frauds = (tx["scenario"] == 1) & fraud
-_ = check_answer("Exercise 2", answer_2, float((features.loc[burst_frauds, "card_n_1h"] == 0).mean()),
-             hint="select the rows with burst_frauds, then take the mean of a boolean")
+_ = check_answer("Exercise 2", answer_2, _key['Exercise 2'],
+                 abs_tol=0.002, rel_tol=0.0,
+                 hint="two conditions select the rows (which mechanism, and was it fraud?); which feature counts "
+                      "the card's payments in the last hour?")
 
 # %% [markdown]
-# **Exercise 3 — the alert budget.** The review team is halved and can open at most 12 alerts
-# per day. Using `sweep` (the table of `cost_at` over thresholds), what is the lowest expected
-# cost per day among thresholds whose `alerts per day` is at most 12?
+# ### Exercise 3 · The alert budget
+#
+# The review team is halved and can open at most `12` alerts per day. Using `sweep` (the table of
+# `cost_at` over thresholds), what is the lowest expected cost per day among thresholds whose
+# `alerts per day` is at most `12`?
 
 # %%
 answer_3 = TODO
 _ = check_answer("Exercise 3", answer_3,
-             float(sweep.loc[sweep["alerts per day"] <= 12, "expected cost per day"].min()),
-             hint="filter `sweep` on the alerts column, then take the minimum of the cost column")
+                 _key['Exercise 3'],
+                 rel_tol=0.0, abs_tol=0.05,
+                 hint="first keep the thresholds the team can staff; the answer is a cost, not a threshold")
+
+# %% [markdown]
+# ### Exercise 4 (judgment) · Which metric goes on the champion–challenger dashboard?
+#
+# You route a random half of the cards to a new model for four weeks. The product manager wants
+# one number on the dashboard to decide the winner. Which metric do you choose, which do you
+# refuse (ROC-AUC? precision? PR-AUC?), and when can you read it? Write your answer here:
+#
+# *Your answer:*
+
+# %% [markdown]
+# ### Exercise 5 (judgment) · The latency budget halves: what changes?
+#
+# The card network tightens its window and the interviewer now gives the model `5` ms, p99,
+# including the feature lookups. What do you measure first, what do you change in the design of
+# section 7, and what do you *not* need to change? Write your answer here:
+#
+# *Your answer:*
 
 # %% [markdown]
 # ## Scorecard
 #
-# Every claim this notebook made, recomputed from the values above, and asserted.
+# Every claim this notebook made, recomputed from the values above. With the default parameters
+# the cell asserts that each holds (and `make claims` checks them at seeds 1-3); with other
+# parameters it reports which hold and why the others do not. Timings are judged on the p50 only.
 
 # %% tags=["scorecard"]
 oracle_pr = ladder.loc["oracle (true_prob)", "PR-AUC"]
 with_v, without_v = ladder.loc["LightGBM, all features", "PR-AUC"], ladder.loc["LightGBM, no velocity features", "PR-AUC"]
-claims = [
+rows = [
     ("fraud base rate", round(float(fraud.mean()), 4), "0.001 - 0.01", 0.001 <= fraud.mean() <= 0.01),
     ("LightGBM PR-AUC (future) / oracle PR-AUC", round(with_v / oracle_pr, 3), ">= 0.80", with_v / oracle_pr >= 0.80),
     ("no-velocity PR-AUC / with-velocity PR-AUC", round(without_v / with_v, 3), "<= 0.85", without_v / with_v <= 0.85),
     ("learned models beat the 3-flag rule (PR-AUC, LightGBM / rule)", round(with_v / ladder["PR-AUC"].iloc[0], 3), "> 1", with_v > ladder["PR-AUC"].iloc[0]),
     ("boosting adds little here: LightGBM minus logistic regression PR-AUC", round(with_v - ladder.loc["logistic regression", "PR-AUC"], 3), "< 0.05", with_v - ladder.loc["logistic regression", "PR-AUC"] < 0.05),
-    ("every rung predicts one payment in <= 10 ms at p99 (1,000 calls)", MODELS_FAST, "True", MODELS_FAST),
+    ("every rung predicts one payment within the 10 ms budget (CPU p50, best of 5 repeats; ms in section 4)", slowest_rung_p50 <= 10.0, "True", slowest_rung_p50 <= 10.0, f"slowest rung: CPU p50 {slowest_rung_p50:.3f} ms"),
     ("leaky terminal risk: offline PR-AUC", leak_table.loc["leaky"].iloc[0], f"> honest {leak_table.loc['honest'].iloc[0]:.3f}", leak_table.loc["leaky"].iloc[0] > leak_table.loc["honest"].iloc[0]),
     ("leaky terminal risk: future PR-AUC", leak_table.loc["leaky"].iloc[1], f"< honest {leak_table.loc['honest'].iloc[1]:.3f}", leak_table.loc["leaky"].iloc[1] < leak_table.loc["honest"].iloc[1]),
     ("ROC-AUC flatters: ROC-AUC minus PR-AUC (LightGBM)", round(auc_table.iloc[0, 0] - auc_table.iloc[0, 1], 3), "> 0.1", auc_table.iloc[0, 0] - auc_table.iloc[0, 1] > 0.1),
@@ -1134,17 +1237,18 @@ claims = [
     ("expected cost saved per day vs threshold 0.5", saving_per_day, "> 0", saving_per_day > 0),
     ("online vs offline features and scores identical (3,000 payments)", bool(parity_exact), "True", bool(parity_exact)),
     ("injected skew (state updated before scoring): features the parity check names", len(skewed), "> 0", SKEW_CAUGHT),
-    ("p99 scoring latency <= 10 ms (>= 1,000 calls, state update included)", LATENCY_OK, "True", LATENCY_OK),
+    ("one payment scored online within the 10 ms budget, state update included (CPU p50, best of 5 repeats; ms in section 7)", scoring_latency.p50 <= 10.0, "True", scoring_latency.p50 <= 10.0, f"CPU p50 {scoring_latency.p50:.3f} ms"),
     ("PR-AUC drop of the deployed model, drift weeks vs before", round(recovery.iloc[0, 0] - recovery.iloc[1, 0], 3), "> 0.05", recovery.iloc[0, 0] - recovery.iloc[1, 0] > 0.05),
     ("retrained vs deployed PR-AUC after retraining", recovery.iloc[2, 1], f"> {recovery.iloc[2, 0]:.3f}", recovery.iloc[2, 1] > recovery.iloc[2, 0]),
     ("next model, declined labelled legitimate: PR-AUC on old patterns", feedback.iloc[1], f"< all labels {feedback.iloc[0]:.3f}", feedback.iloc[1] < feedback.iloc[0]),
     ("next model, declined dropped + holdout weighted: PR-AUC", feedback.iloc[2], f"> naive {feedback.iloc[1]:.3f}", feedback.iloc[2] > feedback.iloc[1]),
 ]
-scorecard = pd.DataFrame(claims, columns=["claim", "value", "reference", "holds"])
-scorecard["holds"] = scorecard["holds"].astype(bool)
+from utils.scorecard import build, enforce
+
+scorecard = build(rows)
 with pd.option_context("display.max_colwidth", 80):
     display(scorecard)
-assert scorecard["holds"].all(), scorecard
+enforce(scorecard, at_defaults=AT_DEFAULTS)   # asserts at defaults (and in make claims), else reports
 
 # %% [markdown]
 # ## In 60 seconds
@@ -1160,7 +1264,8 @@ assert scorecard["holds"].all(), scorecard
 # logistic regression came within 0.014 of LightGBM, so I'd start with rules and logistic
 # regression and keep boosting only where it pays, calibrate after downsampling, and pick the threshold from
 # costs — 0.18 here, not 0.5. Serving is a streaming feature state per card and terminal, with a
-# replay test proving online equals offline, well under 10 ms p99. Then I'd monitor weekly
+# replay test proving online equals offline, and a median well inside the 10 ms budget, with the
+# p99 held to it in a benchmark. Then I'd monitor weekly
 # PR-AUC on matured labels (feature PSI misses concept drift), retrain on a schedule, and keep a
 # small random holdout because declined payments never get labels."
 
@@ -1168,35 +1273,90 @@ assert scorecard["holds"].all(), scorecard
 # ## Solutions
 
 # %% [markdown]
-# **Exercise 1.** Set the costs equal: $5 + (1-p)\,15 = 200\,p \Rightarrow p = 20 / 215$. Alert
-# whenever the fraud probability exceeds about 0.093 for a 200 payment — a threshold that falls
-# as the amount grows, which is why real policies threshold *expected loss*, not probability.
+# **Exercise 1.** Set the costs equal, `5 + (1 - p) × 15 = 200 p`, and collect the terms in $p$:
+# `(5 + 15) = (200 + 15) p`. Alert whenever
+# the fraud probability exceeds the printed break-even for a `200` payment — a threshold that
+# falls as the amount grows, which is why real policies threshold *expected loss*, not probability.
 
 # %%
 answer_1 = (5 + 15) / (200 + 15)
-print(f"break-even fraud probability for a 200 payment: {answer_1:.3f}")
-_ = check_answer("Exercise 1", answer_1, 20 / 215)
+print(f"break-even fraud probability for a 200 payment: {answer_1:.4f}")
+_ = check_answer("Exercise 1", answer_1, brentq(lambda p: alert_cost(p) - approve_cost(p, 200.0), 0.0, 1.0),
+                 rel_tol=0.01)
 
 # %% [markdown]
 # **Exercise 2.** The first payment of every burst has an empty window, so this share is roughly
-# one over the mean burst length — the part of scenario 1 only the oracle can see.
+# one over the mean burst length — the part of scenario 1 only the oracle can see. Both conditions
+# matter: scenario 1 also holds payments that are not fraud (the world's `true_prob` for a burst
+# is below 1), and the other scenarios' frauds have empty windows far more often.
 
 # %%
-answer_2 = float((features.loc[burst_frauds, "card_n_1h"] == 0).mean())
-print(f"share of burst frauds with an empty 1-hour window: {answer_2:.3f}")
-_ = check_answer("Exercise 2", answer_2, float((features.loc[burst_frauds, "card_n_1h"] == 0).mean()))
+burst_frauds = (tx["scenario"] == 1) & fraud
+empty_window = features.loc[burst_frauds, "card_n_1h"] == 0
+answer_2 = (int(empty_window.sum()), float(empty_window.mean()))
+print(f"burst frauds with an empty 1-hour window: {answer_2[0]:,}, a share of {answer_2[1]:.3f}")
+_ = check_answer("Exercise 2", answer_2, tuple(by_mechanism.loc[(1, 1)].astype(float)), abs_tol=0.002, rel_tol=0.0)
 
 # %% [markdown]
-# **Exercise 3.** Filter the sweep to thresholds the team can staff, then take the cheapest.
-# Capping alerts at 12 a day pushes the threshold up to 0.69 and the expected cost to 650.4 per
-# day, more than twice the unconstrained 304.2 — the number to bring to whoever sizes the review
+# **Exercise 3.** Filter the sweep to thresholds the team can staff, then take the cheapest. The
+# printed row shows the threshold that capping alerts pushes up to, and its cost per day is well
+# above the unconstrained optimum of section 6 — the number to bring to whoever sizes the review
 # team.
 
 # %%
 affordable = sweep[sweep["alerts per day"] <= 12]
 answer_3 = float(affordable["expected cost per day"].min())
 print(affordable.loc[affordable["expected cost per day"].idxmin()].to_string())
-_ = check_answer("Exercise 3", answer_3, float(sweep.loc[sweep["alerts per day"] <= 12, "expected cost per day"].min()))
+print(f"unconstrained optimum: {best['expected cost per day']:.1f} per day")
+_ = check_answer("Exercise 3", answer_3,
+                 float(cheapest_first.loc[cheapest_first["alerts per day"].le(12), "expected cost per day"].iloc[0]),
+                 rel_tol=0.0, abs_tol=0.05)
+
+# %% [markdown]
+# **Exercise 4 (judgment).**
+#
+# **Model answer:** The decision metric is money: fraud loss plus review cost (plus an agreed
+# price per false decline) per 1,000 transactions, per arm, with a confidence interval — the
+# quantity the threshold of section 6 was chosen to minimise. It can only be read once the
+# chargebacks of the test weeks have arrived, so the dashboard shows it with a lag of two to
+# three weeks (the label-delay histogram of section 2), and the test runs long enough for that.
+# Until then, the dashboard shows guardrails that need no labels: alert volume against the
+# review team's capacity, decline rate, contested declines, p99 latency. I refuse ROC-AUC (it
+# flattered the no-velocity model in section 6) and precision alone (it rewards alerting less);
+# PR-AUC or recall at the alert budget are good offline diagnostics but do not price a missed
+# large fraud against a cheap false alarm. Randomise by card, not by payment, so one customer
+# sees one policy, and evaluate only on the traffic both arms would have labelled (declines hide
+# labels: keep the holdout in both arms).
+#
+# **Self-check:**
+# - a cost metric (loss + review + friction), not a ranking metric, as the primary number;
+# - says when it can be read: after the label delay, and what is shown until then (guardrails);
+# - rejects ROC-AUC on imbalanced data, with the reason;
+# - the randomisation unit is the card;
+# - notices that declined payments get no label in either arm (holdout).
+
+# %% [markdown]
+# **Exercise 5 (judgment).**
+#
+# **Model answer:** First measure where the time goes, at p99 and under load, not on an idle
+# laptop: the model call is a small part (the per-rung p50s of section 4 are timed with features
+# already computed); the feature lookups in the online store and the network hop dominate. So the
+# changes are in serving: fetch the card, device and terminal state in one batched read (or
+# co-locate the store with the scorer), keep bucketed per-hour counts and sums instead of raw
+# event lists so every window is a constant-time read, and precompute slow features (the
+# terminal's chargeback rate) asynchronously when chargebacks arrive instead of per payment.
+# Set a timeout with a safe fallback (the rules of section 4, or approve below a small amount and
+# review later) so a slow lookup never blocks an authorisation. What need not change: the model
+# class — 150 trees of 7 leaves or a logistic regression cost microseconds once compiled
+# (treelite or a hand-written scorer) — and the offline pipeline, as long as the replay parity
+# test still proves online equals offline after the rewrite.
+#
+# **Self-check:**
+# - measures the p99 breakdown (lookup, features, model) before changing anything;
+# - moves cost out of the request path: batched reads, bucketed windows, async terminal features;
+# - a timeout with a fallback decision;
+# - keeps the model unless it is shown to be the bottleneck;
+# - re-runs the parity test after the serving change.
 
 # %% [markdown]
 # *Navigation:* ← [09 · Recommendations](09_case_recommendations.ipynb) · [Course map](00_course_map.ipynb) · [11 · Search ranking](11_case_search_ranking.ipynb) →

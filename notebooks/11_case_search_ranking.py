@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 11 · Search ranking
 #
-# *Train a ranker on clicks without learning the old ranking back, and prove it with an interleaving test.* · about 95 min · needs: 00, 06 (NDCG, A/B tests), some pandas
+# *Train a ranker on clicks without learning the old ranking back, and prove it with an interleaving test.* · about 85 min · needs: 00, 06 (NDCG, A/B tests), some pandas
 #
 # *Navigation:* ← [10 · Fraud detection](10_case_fraud_detection.ipynb) · [Course map](00_course_map.ipynb) · [12 · Churn prediction](12_case_churn_prediction.ipynb) →
 #
@@ -927,9 +927,18 @@ print(f"share of next week's distinct queries that are thin: {thin_distinct.mean
 # Score the held-out candidates by document quality alone, ignoring the query. What NDCG@10 does
 # that ranker reach? Store the number in `answer`, then compare it with BM25 alone in step 6.
 
+# %% jupyter={"source_hidden": true} tags=["answer-key"]
+# Answer key for the self-checks below, computed from the notebook's state (so it follows the
+# knobs). Collapsed so that it does not spoil the exercises: try them first.
+_key = {}
+_key['Exercise 1'] = rank_metrics(test, test["quality"])[0]
+_key['Exercise 2'] = 1 / propensity[4]
+_key['Exercise 3'] = int(np.ceil(n_ab / 4))
+_key['Exercise 4'] = bias_experiment(2.0, AUTHORITY, 0.05)["NDCG@10 ipw"] - bias_experiment(2.0, AUTHORITY)["NDCG@10 ipw"]
+
 # %%
 answer = TODO  # your NDCG@10 on the held-out candidates, a number between 0 and 1
-ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], rel_tol=1e-4,
+ok = check_answer("Exercise 1", answer, _key['Exercise 1'], rel_tol=1e-4,
                   hint="the ranking metric helper of step 4 takes any score per row; which frame holds the held-out queries?")
 
 # %% [markdown]
@@ -939,7 +948,7 @@ ok = check_answer("Exercise 1", answer, rank_metrics(test, test["quality"])[0], 
 
 # %%
 answer = TODO  # a number, about how many position-1 clicks one position-5 click counts for
-ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-4,
+ok = check_answer("Exercise 2", answer, _key['Exercise 2'], rel_tol=1e-4,
                   hint="IPW weights a click by one over P(examine | position); mind which index is position 5.")
 
 # %% [markdown]
@@ -950,7 +959,7 @@ ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-4,
 
 # %%
 answer = TODO  # an integer number of searches
-ok = check_answer("Exercise 3", answer, int(np.ceil(n_ab / 4)), rel_tol=0.01,
+ok = check_answer("Exercise 3", answer, _key['Exercise 3'], rel_tol=0.01,
                   hint="how does n depend on the difference in the formula: linearly, or as a power?")
 
 # %% [markdown]
@@ -963,7 +972,7 @@ ok = check_answer("Exercise 3", answer, int(np.ceil(n_ab / 4)), rel_tol=0.01,
 # %%
 answer = TODO  # a signed change in NDCG@10, with the floor minus without
 ok = check_answer("Exercise 4", answer,
-                  bias_experiment(2.0, AUTHORITY, 0.05)["NDCG@10 ipw"] - bias_experiment(2.0, AUTHORITY)["NDCG@10 ipw"],
+                  _key['Exercise 4'],
                   abs_tol=5e-4, rel_tol=0.0,
                   hint="the experiment function of step 6 takes a floor; the unclipped run is already in its table.")
 

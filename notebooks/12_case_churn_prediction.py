@@ -17,7 +17,7 @@
 # # 12 · Churn prediction
 # *Find the subscribers an offer will actually keep — not just the ones who are leaving.*
 #
-# about 90 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03 (leakage) and 06 (evaluation) go deeper
+# about 80 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03 (leakage) and 06 (evaluation) go deeper
 #
 # *Navigation:* ← [11 · Search ranking](11_case_search_ranking.ipynb) · [Course map](00_course_map.ipynb) · [13 · RAG assistant](13_case_rag_assistant.ipynb) →
 #
@@ -1032,7 +1032,7 @@ print(f"in that window the offered churned at {treated_rate:.3f}, the held-out g
 # > land H weeks later, and keep a permanent random holdout: it gives uncontaminated labels for
 # > retraining and the true effect of the retention programme."
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Helper for the exercises below: the values their self-checks compare with. Computed from this
 # notebook's state, so they follow the knobs; try the exercises before reading it.
 EX3_BUDGETS = range(250, 4_001, 250)

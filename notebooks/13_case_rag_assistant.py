@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 13 · RAG assistant
-# *Answer employees' questions from the handbook with a citation — and say "I don't know" when the handbook doesn't.* · about 120 min · needs: 00, 06 and 11 help; some pandas
+# *Answer employees' questions from the handbook with a citation — and say "I don't know" when the handbook doesn't.* · about 110 min · needs: 00, 06 and 11 help; some pandas
 #
 # *Navigation:* ← [12 · Churn prediction](12_case_churn_prediction.ipynb) · [Course map](00_course_map.ipynb)
 #
@@ -1348,7 +1348,7 @@ print(f"planted personal values left after redaction: {pii_left}")
 # tells you whether you are right (give three decimals where the answer is a share). The judgment
 # exercises are answered in words, in a Markdown cell of your own. Solutions are at the end.
 
-# %%
+# %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Self-checks of the numeric exercises. Spoiler: this cell computes the expected answers from the
 # notebook's state, so skip it until you have tried. It also replays the day's stream for Exercise 3.
 cache_grid = {t: simulate_cache(stream, t) for t in CACHE_THRESHOLDS}  # threshold -> hit rate, wrong-answer hits

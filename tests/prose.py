@@ -276,8 +276,10 @@ def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
             for m in CHECK_LINE.finditer(output_text(cell)):
                 answers[m.group("name").strip()] = m.group("answer").strip()
     literal_names = _names_bound_to_literals(notebook)
+    key_names = _answer_key_names(notebook)
     stop = _exercise_end(notebook, start, solutions)
-    exercise_cells = list(enumerate(notebook.cells[start:stop], start))
+    exercise_cells = [(i, c) for i, c in enumerate(notebook.cells[start:stop], start)
+                      if "answer-key" not in c.get("metadata", {}).get("tags", [])]  # collapsed on purpose
     calls: dict[str, tuple[float, float]] = {}
     for index, cell in exercise_cells:
         if cell.cell_type != "code":
@@ -287,6 +289,9 @@ def check_exercises(path: Path, notebook: nbformat.NotebookNode) -> list[str]:
             if expected is not None and (_is_literal(expected) or (isinstance(expected, ast.Name) and expected.id in literal_names)):
                 problems.append(f"{path.name} cell {index}: check of {name!r} compares with a literal "
                                 f"({ast.unparse(expected)}); compute it from the notebook's state")
+            elif expected is not None and _root_name(expected) not in key_names:
+                problems.append(f"{path.name} cell {index}: check of {name!r} computes its expected value in view "
+                                f"({ast.unparse(expected)[:60]}); compute it in the collapsed answer-key cell")
     headings = "\n".join(c.source for _, c in exercise_cells if c.cell_type == "markdown")
     numeric = {m.group(1) for m in re.finditer(r"^#{3,4}\s+Exercise\s+(\d+)(?![^\n]*\(judg)", headings, re.M)}
     numeric |= {m.group(1) for m in re.finditer(r"\*\*Exercise\s+(\d+)\.?\*\*(?![^\n]*\(judg)", headings)}
@@ -337,6 +342,30 @@ def _gives_away(shown: float, value: float, rel_tol: float, abs_tol: float, toke
         return False
     candidates = [shown, shown / 100] if "." in token or abs(shown) > 1 else [shown]
     return any(math.isclose(c, value, rel_tol=max(rel_tol, 1e-9), abs_tol=abs_tol) for c in candidates)
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``_key`` for ``_key["Exercise 1"]``, ``key.x`` or ``key(1)``; None for anything else."""
+    while isinstance(node, (ast.Subscript, ast.Attribute, ast.Call)):
+        node = node.value if not isinstance(node, ast.Call) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _answer_key_names(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names assigned or defined in cells tagged ``answer-key`` whose source is collapsed."""
+    names: set[str] = set()
+    for cell in notebook.cells:
+        meta = cell.get("metadata", {})
+        if cell.cell_type != "code" or "answer-key" not in meta.get("tags", []):
+            continue
+        if not meta.get("jupyter", {}).get("source_hidden"):
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+    return names
 
 
 def _names_bound_to_literals(notebook: nbformat.NotebookNode) -> set[str]:

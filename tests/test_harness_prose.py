@@ -64,17 +64,19 @@ def test_prose_check_fails_on_a_drifted_number_planted_in_a_real_notebook() -> N
     notebook = read(path)
     assert prose.check_prose(path, notebook) == [], "the committed notebook must pass before planting"
     index, token = next((i, t) for i, c in enumerate(notebook.cells) if c.cell_type == "markdown" and i
-                        for t in prose.prose_numbers(c.source) if "." in t)
+                        for t, *_ in prose.prose_numbers(c.source) if "." in t)
     drifted = token[:-1] + str((int(token[-1]) + 5) % 10)
     notebook.cells[index].source = re.sub(rf"(?<![\d.]){re.escape(token)}(?!\d)", drifted, notebook.cells[index].source, count=1)
     problems = prose.check_prose(path, notebook)
     assert any(f"cell {index}:" in p and drifted in p for p in problems), problems
 
 
-def _exercise_notebook(hint: str, expected: str, answer_line: str) -> nbformat.NotebookNode:
+def _exercise_notebook(hint: str, expected: str, answer_line: str, hidden: bool = True) -> nbformat.NotebookNode:
+    key = _printed("x = 20 / 215", "")
+    key.metadata = {"tags": ["answer-key"], "jupyter": {"source_hidden": hidden}}
     return new_notebook(cells=[
         new_markdown_cell("# t"),
-        _printed("x = 20 / 215", ""),
+        key,
         new_markdown_cell("## 9. Your turn\n### Exercise 1 · share"),
         _printed(f'answer = None\nok = check_answer("Exercise 1", answer, {expected}, hint="{hint}")', ""),
         new_markdown_cell("## Solutions"),
@@ -100,6 +102,8 @@ def test_exercise_check_rejects_leaked_answers_and_literal_expectations() -> Non
     assert prose.check_exercises(P, nb) == []
     computed = _exercise_notebook("divide 20 / 215", "x", "Exercise 1: correct ✓ (answer: 0.0930233)\n")
     assert any("'20 / 215' computes the answer" in p for p in prose.check_exercises(P, computed))
+    in_view = _exercise_notebook("see above", "x", "Exercise 1: correct ✓ (answer: 0.0930233)\n", hidden=False)
+    assert any("computes its expected value in view" in p for p in prose.check_exercises(P, in_view))
     literal = _exercise_notebook("see above", "0.093", "Exercise 1: correct ✓ (answer: 0.093)\n")
     assert any("compares with a literal" in p for p in prose.check_exercises(P, literal))
     unsolved = _exercise_notebook("see above", "x", "Exercise 1: not quite\n")

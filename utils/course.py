@@ -34,7 +34,7 @@ class Lesson:
 
 
 PLAN: tuple[Lesson, ...] = (
-    Lesson(0, "course_map", "Course map", 25, "how to use the course; the eight steps; study paths"),
+    Lesson(0, "course_map", "Course map", 20, "how to use the course; the eight steps; study paths"),
     Lesson(1, "clarify_the_problem", "Clarify the problem", 25, "business metric → ML proxy; back-of-envelope sizing"),
     Lesson(2, "frame_as_ml", "Frame it as ML", 25, "the label decides the system; clicks vs satisfaction; label delay"),
     Lesson(3, "data_and_features", "Data and features", 30, "velocity features; point-in-time joins; leakage measured"),
@@ -43,11 +43,11 @@ PLAN: tuple[Lesson, ...] = (
     Lesson(6, "evaluation", "Evaluation", 40, "metric choice; calibration; slices; A/B tests with known lift"),
     Lesson(7, "serving", "Serving", 35, "batch vs online; tail latency; feature store; skew; a real service"),
     Lesson(8, "monitoring", "Monitoring", 30, "drift detection; delayed labels; feedback loops; triggers"),
-    Lesson(9, "case_recommendations", "Recommendations", 35, "two-stage recommender, simulated A/B, feedback loop"),
-    Lesson(10, "case_fraud_detection", "Fraud detection", 35, "imbalance, velocity features, costs, real-time scoring, drift"),
-    Lesson(11, "case_search_ranking", "Search ranking", 35, "learning to rank, position bias, interleaving"),
-    Lesson(12, "case_churn_prediction", "Churn prediction", 90, "churn definition, leakage traps, uplift targeting"),
-    Lesson(13, "case_rag_assistant", "RAG assistant", 40, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
+    Lesson(9, "case_recommendations", "Recommendations", 85, "two-stage recommender, simulated A/B, feedback loop"),
+    Lesson(10, "case_fraud_detection", "Fraud detection", 100, "imbalance, velocity features, costs, real-time scoring, drift"),
+    Lesson(11, "case_search_ranking", "Search ranking", 85, "learning to rank, position bias, interleaving"),
+    Lesson(12, "case_churn_prediction", "Churn prediction", 80, "churn definition, leakage traps, uplift targeting"),
+    Lesson(13, "case_rag_assistant", "RAG assistant", 110, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
     Lesson(14, "mock_interview", "Mock interview", 60, "a 45-minute plan, design-doc template, self-assessment"),
 )
 

@@ -8,6 +8,8 @@ Shared by ``make execute`` (tests/tools/execute.py), ``make claims`` and ``make 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Any
 
 import jupytext
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,13 +64,21 @@ def run(notebook: nbformat.NotebookNode, *, timeout: int = 600, env: Mapping[str
     """
     saved = dict(os.environ)
     os.environ.update(env or {})
+    sockets, manager = "", None
     try:
-        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+        # IPC sockets, not TCP ports: kernels started at the same moment (make claims runs two,
+        # a maintainer may run more) cannot race for the same port.
+        sockets = tempfile.mkdtemp(prefix="course-kernel-")
+        manager = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "ipc"))
+        client = NotebookClient(notebook, km=manager, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
                                 record_timing=False)
         start = time.perf_counter()
         client.execute()
         return time.perf_counter() - start
     finally:
+        if manager is not None and manager.has_kernel:
+            manager.shutdown_kernel(now=True)  # nbclient leaves a kernel it did not create running
         os.environ.clear()
         os.environ.update(saved)
+        shutil.rmtree(sockets, ignore_errors=True)
