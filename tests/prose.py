@@ -160,16 +160,23 @@ def _matches(number: tuple[str, float, int, bool], printed: list[float]) -> bool
     return False
 
 
-def code_literals(notebook: nbformat.NotebookNode) -> set[float]:
-    """Every numeric literal written in the notebook's code (``1_000`` counts as 1000)."""
-    values: set[float] = set()
+def code_trees(notebook: nbformat.NotebookNode) -> list[ast.Module]:
+    """The parsed code cells (IPython magics and shell lines dropped; unparsable cells skipped)."""
+    trees = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M))
+            trees.append(ast.parse(re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M)))
         except SyntaxError:
             continue
+    return trees
+
+
+def code_literals(notebook: nbformat.NotebookNode) -> set[float]:
+    """Every numeric literal written in the notebook's code (``1_000`` counts as 1000)."""
+    values: set[float] = set()
+    for tree in code_trees(notebook):
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
                 values.add(abs(float(node.value)))
@@ -371,13 +378,7 @@ def _answer_key_names(notebook: nbformat.NotebookNode) -> set[str]:
 def _names_bound_to_literals(notebook: nbformat.NotebookNode) -> set[str]:
     """Names assigned exactly once in the notebook, to a literal (``expected = 0.093``)."""
     bound: dict[str, list[bool]] = {}
-    for cell in notebook.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(re.sub(r"^\s*[%!].*$", "", cell.source, flags=re.M))
-        except SyntaxError:
-            continue
+    for tree in code_trees(notebook):
         for node in ast.walk(tree):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
