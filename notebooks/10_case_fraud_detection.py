@@ -28,7 +28,7 @@
 #
 # **You will be able to:**
 # - compute point-in-time velocity features and show, with numbers, how much they are worth;
-# - catch a leaky feature by its signature: brilliant offline, worse than honest on the future;
+# - test a label-derived feature for leakage by scoring it twice: offline, and on the weeks after deployment;
 # - choose an alert threshold from costs rather than 0.5, and say what it saves per day;
 # - serve the model in real time with online feature state that matches the offline features exactly;
 # - explain why fraud models decay, what monitoring sees it, and why blocked payments never get labels.
@@ -658,7 +658,9 @@ sweep = pd.DataFrame([cost_at(th) for th in grid])
 best = sweep.loc[sweep["expected cost per day"].idxmin()]
 at_half = sweep.loc[sweep["threshold"] == 0.5].iloc[0]
 saving_per_day = round(float(at_half["expected cost per day"] - best["expected cost per day"]), 1)
-print(f"expected cost saved by the cost-optimal threshold instead of 0.5: {saving_per_day:.1f} per day")
+saving_share = round(saving_per_day / float(at_half["expected cost per day"]), 3)
+print(f"expected cost saved by the cost-optimal threshold instead of 0.5: {saving_per_day:.1f} per day, "
+      f"a share of {saving_share:.3f} of the cost at 0.5")
 pd.DataFrame([best, at_half], index=["cost-optimal", "0.5 (the default)"])
 
 # %%
@@ -676,12 +678,41 @@ plt.show()
 # %% [markdown]
 # The cheapest threshold is **0.18**, not 0.5. It raises 16.9 alerts a day instead of 14.8,
 # lowers precision from 0.839 to 0.786, but raises recall from 0.783 to 0.842 — and cuts the
-# expected cost from 463.2 to 304.2 per day, **a saving of 159.0 per day**. Go much lower (`0.05`, in
+# expected cost from 463.2 to 304.2 per day, **a saving of 159.0 per day**, 0.343 of the cost at 0.5. Go much lower (`0.05`, in
 # the table below) and the cost rises again: the review and friction costs
 # of the extra alerts outgrow the frauds they catch. The optimum is wide and flat, which is good
-# news: the decision is robust to small errors in the cost estimates. (One honest caveat: we
-# picked the threshold on the same weeks we report it on. In production it is picked on an
-# earlier period with matured labels; with a curve this flat, that costs little.)
+# news: the decision is robust to small errors in the cost estimates.
+#
+# One honest caveat: we picked the threshold on the same weeks we report it on, which flatters
+# it. In production it is picked on an earlier period and then lives with the weeks that follow.
+# The next cell does exactly that: it picks the threshold on the first half of the future weeks
+# and reports what it saves on the second half, against 0.5 on the same days. The scorecard asks
+# for a saving of at least a tenth (`0.10`) of the cost at 0.5, both in-sample and this way.
+
+# %%
+first_half = day[future] < DEPLOY_DAY + n_future_days // 2
+
+
+def cost_per_day(threshold, rows):
+    # Expected cost per day of alerting at `threshold`, over the future-week payments in `rows`.
+    alert = p_future[rows] >= threshold
+    expected = np.where(alert, alert_cost(oracle_future[rows]), approve_cost(oracle_future[rows], amount_future[rows]))
+    return float(expected.sum() / len(np.unique(day[future][rows])))
+
+
+picked = float(grid[np.argmin([cost_per_day(th, first_half) for th in grid])])
+second_half_best = float(grid[np.argmin([cost_per_day(th, ~first_half) for th in grid])])
+later_saving_share = round(1 - cost_per_day(picked, ~first_half) / cost_per_day(0.5, ~first_half), 3)
+hindsight_share = round(1 - cost_per_day(second_half_best, ~first_half) / cost_per_day(0.5, ~first_half), 3)
+print(f"threshold picked on days {DEPLOY_DAY}-{DEPLOY_DAY + n_future_days // 2 - 1}: {picked:.2f}; "
+      f"on days {DEPLOY_DAY + n_future_days // 2}-{DRIFT_DAY - 1} it saves {later_saving_share:.3f} of the cost at 0.5")
+print(f"with hindsight (the second half's own optimum, {second_half_best:.2f}) it would save {hindsight_share:.3f}")
+
+# %% [markdown]
+# Picked on days 84-96, the threshold is 0.17, and on days 97-109 it saves 0.360 of the cost at
+# 0.5. With hindsight (the second half's own optimum, 0.24) it would have saved 0.398: picking the
+# threshold honestly, on earlier days, gives up a few points of the saving, not the saving. Both
+# shares clear the `0.10` bar of the scorecard.
 #
 # Move the threshold and the two costs yourself: the printed table shows what the review team
 # and the finance team would each see. (The slider's first step already changes the counts.)
@@ -1233,8 +1264,8 @@ rows = [
     ("ROC-AUC flatters: ROC-AUC minus PR-AUC (LightGBM)", round(auc_table.iloc[0, 0] - auc_table.iloc[0, 1], 3), "> 0.1", auc_table.iloc[0, 0] - auc_table.iloc[0, 1] > 0.1),
     ("downsampled + corrected: |predicted/actual - 1|", round(abs(imbalance.loc["downsampled, corrected", "predicted / actual frauds"] - 1), 3), f"< raw {abs(imbalance.loc['downsampled, raw', 'predicted / actual frauds'] - 1):.3f}", abs(imbalance.loc["downsampled, corrected", "predicted / actual frauds"] - 1) < abs(imbalance.loc["downsampled, raw", "predicted / actual frauds"] - 1)),
     ("class weights + prior correction: |predicted/actual - 1|", round(abs(imbalance.loc["class weights, corrected", "predicted / actual frauds"] - 1), 3), f"< raw {abs(imbalance.loc['class weights', 'predicted / actual frauds'] - 1):.3f}", abs(imbalance.loc["class weights, corrected", "predicted / actual frauds"] - 1) < abs(imbalance.loc["class weights", "predicted / actual frauds"] - 1)),
-    ("cost-optimal threshold", float(best["threshold"]), "!= 0.5", best["threshold"] != 0.5),
-    ("expected cost saved per day vs threshold 0.5", saving_per_day, "> 0", saving_per_day > 0),
+    ("cost-optimal threshold: expected cost saved, as a share of the cost at 0.5", saving_share, ">= 0.10", saving_share >= 0.10),
+    ("threshold picked on the first half of the future weeks: share saved on the second half", later_saving_share, ">= 0.10", later_saving_share >= 0.10),
     ("online vs offline features and scores identical (3,000 payments)", bool(parity_exact), "True", bool(parity_exact)),
     ("injected skew (state updated before scoring): features the parity check names", len(skewed), "> 0", SKEW_CAUGHT),
     ("one payment scored online within the 10 ms budget, state update included (CPU p50, best of 5 repeats; ms in section 7)", scoring_latency.p50 <= 10.0, "True", scoring_latency.p50 <= 10.0, f"CPU p50 {scoring_latency.p50:.3f} ms"),
