@@ -634,17 +634,18 @@ by_type.unstack(0).swaplevel(axis=1).sort_index(axis=1)
 
 # %% [markdown] With so few held-out answerable questions, one question moves recall by the step
 # printed above the tables, so a single split can flatter or hide a difference. The cheap check:
-# repeat the comparison on six different fact splits, retraining the re-ranker each time.
+# repeat the comparison on six different fact splits (split seeds `SEED` to `SEED + 5`, the first one
+# being section 5's split), retraining the re-ranker — seeded with the split seed — each time.
 
 # %%
 pool = questions[questions["answerable"]].reset_index(drop=True)
 pool_sets, pool_lists, pool_gold = candidate_sets(pool), first_stage_rankings(pool), gold_key(pool)
+split_seeds = [(SEED + j) % 2**32 for j in range(6)]  # six fact splits from SEED (the first is section 5's), kept < 2**32
 splits = []
-for split_seed in range(6):
+for split_seed in split_seeds:
     in_test = pool["fact_id"].isin(rag.split_questions(questions, TEST_SHARE, split_seed)[1]["fact_id"]).to_numpy()
     fit_rows = np.flatnonzero(~in_test)
-    X, y, g = ranking_data(pool.iloc[fit_rows], [pool_sets[i] for i in fit_rows])
-    model = lgb.LGBMRanker(**RERANKER_PARAMS).fit(X, y, group=g)
+    model = fit_reranker(pool.iloc[fit_rows], [pool_sets[i] for i in fit_rows], seed=split_seed)
     test_rows = np.flatnonzero(in_test)
     reranked = [index.key[pool_sets[i][0][np.argsort(-model.predict(pool_sets[i][1], num_threads=1), kind="stable")]] for i in test_rows]
     m = {name: retrieval_metrics([lists[i] for i in test_rows], pool_gold[test_rows]) for name, lists in pool_lists.items()}
@@ -653,7 +654,7 @@ for split_seed in range(6):
                    "re-ranker MRR minus hybrid MRR": retrieval_metrics(reranked, pool_gold[test_rows])["MRR"] - m["hybrid (RRF)"]["MRR"]})
 splits = pd.DataFrame(splits).set_index("split seed")
 margin = splits["hybrid recall@5 minus best single"]
-print(f"hybrid recall@5 vs the better single retriever: above on {int((margin > 0).sum())} of {len(splits)} splits, "
+print(f"split seeds {split_seeds[0]}-{split_seeds[-1]}: hybrid recall@5 vs the better single retriever: above on {int((margin > 0).sum())} of {len(splits)} splits, "
       f"equal on {int((margin == 0).sum())}, below on {int((margin < 0).sum())}")
 splits.round(3).T
 
@@ -768,6 +769,9 @@ print(f"cross-fitted, {FOLDS} fact folds: {refused} of {n_unanswerable} unanswer
       f"= {refused / n_unanswerable:.3f}, 95 % CI {abstain_ci}; "
       f"{at_default['answerable answered correctly']:.3f} of all {oof_runs['answerable'].sum()} answerable questions "
       f"answered correctly; {at_default['correct among answered']:.3f} of given answers correct")
+bar_count = (4 * n_unanswerable + 4) // 5  # fewest refusals that reach the 0.8 bar (integer ceiling of 0.8 n)
+print(f"the 0.8 bar needs {bar_count} of {n_unanswerable} refused: {refused - bar_count} to spare; "
+      f"one refusal fewer ({refused - 1}/{n_unanswerable}) would be {(refused - 1) / n_unanswerable:.3f}")
 refused_answerable = oof_runs[oof_runs["answerable"] & (oof_runs["p_correct"] < ABSTAIN_THRESHOLD)]
 print(f"answerable questions refused: {len(refused_answerable)}, of which paraphrases "
       f"{(refused_answerable['type'] == 'paraphrase').sum()}, and with a wrong top answer anyway {(~refused_answerable['correct']).sum()}")
@@ -775,8 +779,13 @@ print(f"answerable questions refused: {len(refused_answerable)}, of which paraph
 
 # %% [markdown]
 # The cross-fitted rate counts every unanswerable question once, and its interval is honest about
-# what so few questions can show. Does it still depend on how the facts were dealt? The check below
-# repeats both protocols for four seeds (a few seconds):
+# what so few questions can show. Read the headline for what it is: with the default parameters 23
+# of 28 unanswerable questions are refused, which is exactly the fewest that reach the bar — no
+# question to spare; one more confident guess (22 of 28, 0.786) would miss it. Its 95 % interval,
+# [0.644, 0.921], runs from far below the bar to far above it, so "the bar is met" here means "met on
+# these 28 questions", not "the true refusal rate is at least 0.8". Does it still depend on how the
+# facts were dealt? The check below
+# repeats both protocols for four seeds, `SEED` to `SEED + 3` (a few seconds):
 
 # %%
 def protocol_row(seed):
@@ -790,7 +799,8 @@ def protocol_row(seed):
             "correct among answered": abstain_stats(ABSTAIN_THRESHOLD, runs)["correct among answered"]}
 
 
-by_seed = pd.DataFrame([protocol_row(seed) for seed in range(4)], index=pd.Index(range(4), name="fold / split seed"))
+fold_seeds = [(SEED + j) % 2**32 for j in range(4)]  # four seeds from SEED (the first is the run above), kept < 2**32
+by_seed = pd.DataFrame([protocol_row(seed) for seed in fold_seeds], index=pd.Index(fold_seeds, name="fold / split seed"))
 needed = next(n for n in range(n_unanswerable, 2000)
               if scipy.stats.binomtest(round(0.85 * n), n).proportion_ci(0.95, method="wilson").low >= 0.8)
 print(f"unanswerable questions needed before a true rate of 0.85 gives a 95 % interval above 0.8: about {needed}")
@@ -801,7 +811,7 @@ by_seed.round(3)
 # The single split swings with the seed: it does not even hold the same number of unanswerable
 # questions from one seed to the next, and its verdict hangs on a handful of them. The cross-fitted
 # rate is always out of the same questions, moves by a question or two between seeds, and clears the
-# 0.8 bar on every seed (the `cross-fit: rate` column). The interval is the honest caveat: with this
+# 0.8 bar on every seed (the `cross-fit: rate` column) — on its worst seed by no question at all. The interval is the honest caveat: with this
 # few unanswerable questions its lower end sits well below 0.8, so the gold set shows the bar is
 # *met*, not that it is met with 95 % confidence — for that the eval set needs about the number of
 # unanswerable questions printed above. Growing that part of the gold set is the cheapest next step
@@ -1040,7 +1050,6 @@ cache_table.round(3)
 
 # %%
 SEMANTIC_THRESHOLD = 0.99
-CACHE_THRESHOLDS = (0.99, 0.98, 0.97, 0.96, 0.95)  # a finer grid, for Exercise 3
 cache_hit_rate = cache_table.loc[f"semantic, cosine >= {SEMANTIC_THRESHOLD}", "hit rate"]
 cache_wrong_rate = cache_table.loc[f"semantic, cosine >= {SEMANTIC_THRESHOLD}", "wrong-answer hits"]
 near = index.embedder.encode(["What is the acknowledgement time for a SEV1 page?", "What is the acknowledgement time for SEV2?"])
@@ -1050,8 +1059,8 @@ print(f"semantic cache at {SEMANTIC_THRESHOLD}: hit rate {cache_hit_rate:.3f} (e
 
 # %% [markdown]
 # A couple of wrong answers in a day is within a bar of one per `1,000` questions. Is that a property
-# of the threshold, or of one lucky day? The same simulation for four days (stream seeds), at the
-# threshold and at a looser `0.95`:
+# of the threshold, or of one lucky day? The same simulation for four days (stream seeds `SEED` to
+# `SEED + 3`, the first being the day above), at the threshold and at a looser `0.95`:
 
 # %%
 def cache_day(seed, loose=0.95):
@@ -1063,7 +1072,8 @@ def cache_day(seed, loose=0.95):
             1000 * tight["wrong-answer hits"], f"wrong per 1,000 at {loose}": 1000 * wide["wrong-answer hits"]}
 
 
-cache_days = pd.DataFrame([cache_day(seed) for seed in range(4)], index=pd.Index(range(4), name="stream seed"))
+stream_seeds = [(SEED + j) % 2**32 for j in range(4)]  # four days from SEED (the first is the day above), kept < 2**32
+cache_days = pd.DataFrame([cache_day(seed) for seed in stream_seeds], index=pd.Index(stream_seeds, name="stream seed"))
 wrong_tight, wrong_loose = cache_days.iloc[:, 1], cache_days.iloc[:, 2]
 days_within, days_fewer = int((wrong_tight <= 1).sum()), int((wrong_tight < wrong_loose).sum())
 print(f"at {SEMANTIC_THRESHOLD}: within 1 wrong answer per 1,000 on {days_within} of {len(cache_days)} days; "
@@ -1351,7 +1361,19 @@ print(f"planted personal values left after redaction: {pii_left}")
 # %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Self-checks of the numeric exercises. Spoiler: this cell computes the expected answers from the
 # notebook's state, so skip it until you have tried. It also replays the day's stream for Exercise 3.
-cache_grid = {t: simulate_cache(stream, t) for t in CACHE_THRESHOLDS}  # threshold -> hit rate, wrong-answer hits
+THRESHOLD_GRID = [k / 100 for k in range(100)]  # Exercise 2: thresholds 0.00, 0.01, ..., 0.99
+cache_exact, cache_097 = simulate_cache(stream), simulate_cache(stream, 0.97)  # Exercise 3
+
+
+def lowest_threshold(max_wrong):
+    """Exercise 2: the lowest grid threshold giving at most max_wrong wrong answers (1 = never answer)."""
+    return min((t for t in THRESHOLD_GRID if abstain_stats(t)["wrong answers given"] <= max_wrong), default=1)
+
+
+def wrong_share_of_added_hits(semantic, exact=cache_exact):
+    """Exercise 3: of the hits the semantic cache adds over the exact cache, the share that are wrong."""
+    added = semantic["hit rate"] - exact["hit rate"]
+    return (semantic["wrong-answer hits"] - exact["wrong-answer hits"]) / added if added > 0 else 0.0
 
 
 def expected_answer(exercise):
@@ -1360,12 +1382,13 @@ def expected_answer(exercise):
         ranked = [held_rankings["hybrid + re-ranker"][i] for i in rows]
         return retrieval_metrics(ranked, gold_key(held_out.iloc[rows]), k=1)["recall"]
     if exercise == 2:
-        return abstain_stats(0.7)["unanswerable abstained"]
-    meets = [t for t, out in cache_grid.items() if 1000 * out["wrong-answer hits"] <= 1]
-    return min(meets, default=1)  # none meets it: a threshold of one, i.e. semantic cache off
+        strict = lowest_threshold(10)
+        return [strict, abstain_stats(strict)["answerable answered correctly"]]
+    return wrong_share_of_added_hits(cache_097)
 
 # Each check accepts a share to three decimals and a threshold exactly (abs_tol=0.001, rel_tol=0):
-# the neighbouring threshold, or the same share for another question type, is a wrong answer.
+# the neighbouring threshold, another column of the same table, or another cache threshold is a
+# wrong answer (the solutions show that the checks reject them).
 
 
 # %% [markdown]
@@ -1381,28 +1404,31 @@ _ = check_answer("Exercise 1", answer, expected_answer(1), rel_tol=0, abs_tol=0.
                        "and which k means 'first'?")
 
 # %% [markdown]
-# ### Exercise 2 · A stricter threshold
-# A stricter product owner wants the threshold at `0.7`. What share of the **unanswerable** questions
-# (the cross-fitted answers of section 6) does the assistant then abstain on? Is that worth the
-# answerable questions it loses?
+# ### Exercise 2 · A budget of wrong answers
+# A stricter product owner accepts at most `10` wrong answers given over all the cross-fitted
+# questions of section 6 (the default threshold gives more: the `wrong answers given` line). Scan
+# thresholds in steps of `0.01` from `0` upwards: what is the **lowest** threshold that stays within
+# that budget, and what share of the **answerable** questions is then answered correctly? Answer a
+# pair, `[threshold, share]`. What does the stricter policy cost compared with the default?
 
 # %%
 answer = TODO
 _ = check_answer("Exercise 2", answer, expected_answer(2), rel_tol=0, abs_tol=0.001,
-                 hint="section 6 has a function that turns a threshold into the refusal and answer shares.")
+                 hint="section 6 has a function that turns a threshold into the refusal and answer "
+                      "shares; 'at most' includes the budget itself.")
 
 # %% [markdown]
-# ### Exercise 3 · How loose may the semantic cache be?
-# The product owner accepts at most one wrong cached answer per `1,000` questions. Which is the loosest
-# semantic-cache threshold among those in `CACHE_THRESHOLDS` (section 7) that meets it on the day's
-# stream? If none does, answer a threshold of one (semantic cache off, exact matches only). How much
-# hit rate does loosening it buy?
+# ### Exercise 3 · What does a looser semantic cache add?
+# A colleague proposes loosening the semantic cache to a cosine threshold of `0.97` to catch more
+# reworded questions. Replay the day's stream (section 7). Of the hits the semantic cache adds over
+# the exact cache — the difference in hit rate — what share are a neighbour's answer, i.e. wrong (the
+# difference in wrong-answer hits, divided by the added hits)? Would you make the change?
 
 # %%
 answer = TODO
 _ = check_answer("Exercise 3", answer, expected_answer(3), rel_tol=0, abs_tol=0.001,
-                 hint="cache_grid holds each threshold's wrong-answer hits as a share of all "
-                       "questions; 'loosest' is the lowest threshold.")
+                 hint="simulate_cache replays a stream with or without a semantic threshold; both of its "
+                      "shares are of all questions, and the exercise asks about the added hits only.")
 
 # %% [markdown]
 # ### Exercise 4 (judgment) · Which number goes on the launch dashboard?
@@ -1421,7 +1447,10 @@ _ = check_answer("Exercise 3", answer, expected_answer(3), rel_tol=0, abs_tol=0.
 #
 # Every claim this notebook made, computed above. With the default parameters the cell asserts that
 # each holds; with other settings it reports which do not, and why, and the notebook runs on. Claims
-# that vary with the seed are stated over seeds or splits ("on all 6 splits", "stream seeds 0-3"). The
+# that vary with the seed are stated over seeds or splits counted from `SEED` (six fact splits, four
+# fold seeds, four stream seeds), so another `SEED` checks other ones. The abstain row clears its bar
+# with no question to spare and an interval reaching far below it (section 6): the thinnest claim on
+# the card. The
 # latency row holds the typical query's CPU time (p50) to the budget and shows only pass/fail, so the table stays
 # identical between runs; the hard p99 bar lives in `make bench`.
 
@@ -1439,11 +1468,12 @@ claims = [
     ("hybrid recall@5 minus BM25-only (held out; a tie holds)", r.loc["hybrid (RRF)", "recall@5"] - r.loc["BM25", "recall@5"], ">= 0"),
     ("hybrid recall@5 minus dense-only (held out)", r.loc["hybrid (RRF)", "recall@5"] - r.loc["dense", "recall@5"], ">= 0"),
     ("re-ranker MRR minus hybrid MRR (held out)", r.loc["hybrid + re-ranker", "MRR"] - r.loc["hybrid (RRF)", "MRR"], "> 0"),
-    ("hybrid recall@5 >= best single retriever, on all 6 splits (worst margin; a tie holds)", splits["hybrid recall@5 minus best single"].min(), ">= 0"),
-    ("re-ranker raises MRR on all 6 splits (smallest gain)", splits["re-ranker MRR minus hybrid MRR"].min(), "> 0"),
+    (f"hybrid recall@5 >= best single retriever, on all 6 splits, seeds {split_seeds[0]}-{split_seeds[-1]} (worst margin; a tie holds)", splits["hybrid recall@5 minus best single"].min(), ">= 0"),
+    (f"re-ranker raises MRR on all 6 splits, seeds {split_seeds[0]}-{split_seeds[-1]} (smallest gain)", splits["re-ranker MRR minus hybrid MRR"].min(), "> 0"),
     ("no fact on both sides of the split", len(shared_facts) == 0, "True"),
-    (f"unanswerable questions abstained, all {n_unanswerable} out of fold", at_default["unanswerable abstained"], ">= 0.8"),
-    ("unanswerable abstained, lowest over fold seeds 0-3", by_seed["cross-fit: rate"].min(), ">= 0.8"),
+    (f"unanswerable questions abstained, all {n_unanswerable} out of fold ({refused - bar_count} to spare; 95 % CI {abstain_ci})",
+     at_default["unanswerable abstained"], ">= 0.8"),
+    (f"unanswerable abstained, lowest over fold seeds {fold_seeds[0]}-{fold_seeds[-1]}", by_seed["cross-fit: rate"].min(), ">= 0.8"),
     (f"answerable answered correctly, all {int(oof_runs['answerable'].sum())} out of fold", at_default["answerable answered correctly"], "> 0.5"),
     ("correct among answered, out of fold", at_default["correct among answered"], ">= 0.8"),
     ("restricted candidates shown, every question x every role", leaks_with_filter, "== 0"),
@@ -1452,7 +1482,7 @@ claims = [
     ("judge catches changed numbers", 1 - judge_table.loc["number changed", "judged_supported"], ">= 0.8"),
     ("judge bias: faithful reworded answers rejected", reworded_rejected, "> 0.5"),
     ("semantic cache hit rate on the Zipf stream", cache_hit_rate, "> 0.5"),
-    ("semantic cache: days with fewer wrong answers at the tight threshold than at 0.95 (stream seeds 0-3)", days_fewer, "== 4"),
+    (f"semantic cache: days with fewer wrong answers at the tight threshold than at 0.95 (stream seeds {stream_seeds[0]}-{stream_seeds[-1]})", days_fewer, "== 4"),
     ("routing: cost per query / always-expensive (all questions)", routes.loc["routed", "EUR per query"] / COST["expensive"], "< 1"),
     ("routing: correct answers, routed minus always-expensive", routes.loc["routed", "correct answers"] - routes.loc["always expensive", "correct answers"], ">= -0.02"),
     ("routing: wrong answers, routed minus always-expensive", routes.loc["routed", "wrong answers"] - routes.loc["always expensive", "wrong answers"], "<= 0.02"),
@@ -1479,7 +1509,8 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)  # asserts at the defaults (and in m
 # split by fact, puts the right chunk first and prefers the current policy. Answer only from that
 # chunk, with a citation, and abstain below a threshold set from what a wrong answer costs. Evaluate
 # recall@k and MRR on held-out facts; with few unanswerable questions, cross-fit by fact and quote
-# the abstain rate with its interval. Measure the judge's biases against gold labels. Serve behind a
+# the abstain rate with its interval — here it meets its bar with no question to spare, so the
+# next investment is more unanswerable questions in the gold set. Measure the judge's biases against gold labels. Serve behind a
 # role-keyed, version-aware cache and a cheap-path router, priced per hop. Monitor abstain and
 # unsupported-answer rates, quarantine instruction-like text, and keep personal data out of the
 # logs."
@@ -1496,23 +1527,64 @@ print(f"recall@1 on paraphrases = {answer:.3f} (exact questions: {exact_r1:.3f})
 _ = check_answer("Exercise 1", round(answer, 3), expected_answer(1), rel_tol=0, abs_tol=0.001)
 
 # %%
-answer = abstain_stats(0.7)["unanswerable abstained"]
-print(f"unanswerable abstained at 0.7 = {answer:.3f}, but answerable answered correctly falls from "
-      f"{abstain_stats(ABSTAIN_THRESHOLD)['answerable answered correctly']:.3f} to {abstain_stats(0.7)['answerable answered correctly']:.3f}")
-_ = check_answer("Exercise 2", round(answer, 3), expected_answer(2), rel_tol=0, abs_tol=0.001)
+scan = pd.DataFrame({t: abstain_stats(t) for t in [k / 100 for k in range(100)]}).T
+strict = scan.index[scan["wrong answers given"] <= 10].min()  # lowest threshold within the budget
+answer = [strict, scan.loc[strict, "answerable answered correctly"]]
+default = abstain_stats(ABSTAIN_THRESHOLD)
+print(f"lowest threshold with at most 10 wrong answers = {strict:.2f} "
+      f"({int(scan.loc[strict, 'wrong answers given'])} wrong; {int(scan.loc[round(strict - 0.01, 2), 'wrong answers given'])} "
+      f"at {strict - 0.01:.2f}); against the default threshold: wrong answers {default['wrong answers given']} -> "
+      f"{int(scan.loc[strict, 'wrong answers given'])}, answerable answered correctly "
+      f"{default['answerable answered correctly']:.3f} -> {answer[1]:.3f}")
+_ = check_answer("Exercise 2", [strict, round(answer[1], 3)], expected_answer(2), rel_tol=0, abs_tol=0.001)
 
 # %%
-meets = [t for t, out in cache_grid.items() if 1000 * out["wrong-answer hits"] <= 1]
-answer = min(meets, default=1)
-hit_at = cache_grid[answer]["hit rate"] if answer in cache_grid else cache_table.loc["exact", "hit rate"]
-print(f"loosest threshold with <= 1 wrong hit per 1,000 questions = {answer}; hit rate {hit_at:.3f} there, "
-      f"{cache_grid[0.95]['hit rate']:.3f} at 0.95 (with {1000 * cache_grid[0.95]['wrong-answer hits']:.1f} wrong hits per 1,000)")
-_ = check_answer("Exercise 3", answer, expected_answer(3), rel_tol=0, abs_tol=0.001)
+exact_day, loose_day = simulate_cache(stream), simulate_cache(stream, 0.97)
+added = loose_day["hit rate"] - exact_day["hit rate"]
+answer = (loose_day["wrong-answer hits"] - exact_day["wrong-answer hits"]) / added
+tight_day = simulate_cache(stream, SEMANTIC_THRESHOLD)
+tight_share = (tight_day["wrong-answer hits"] - exact_day["wrong-answer hits"]) / (tight_day["hit rate"] - exact_day["hit rate"])
+print(f"at 0.97 the semantic cache adds {added:.4f} of all questions as hits, of which {answer:.3f} are wrong "
+      f"(at {SEMANTIC_THRESHOLD}: {tight_share:.4f}); hit rate {loose_day['hit rate']:.4f} against {tight_day['hit rate']:.4f}")
+_ = check_answer("Exercise 3", round(answer, 3), expected_answer(3), rel_tol=0, abs_tol=0.001)
+
+
+# %%
+# Do the checks reject the answers a hurried reader gives? Each is computed, then run through the
+# same self-check with its verdict captured rather than printed.
+def rejected(name, wrong):
+    with contextlib.redirect_stdout(io.StringIO()):
+        return not check_answer(name, wrong, expected_answer(int(name[-1])), rel_tol=0, abs_tol=0.001)
+
+
+one_step_lower = round(strict - 0.01, 2)  # misses the budget by definition
+strictly_under = scan.index[scan["wrong answers given"] < 10].min()  # "at most" read as "fewer than"
+near_misses = {
+    "Exercise 2": {"one step lower": [one_step_lower, scan.loc[one_step_lower, "answerable answered correctly"]],
+                   "fewer than 10 wrong": [strictly_under, scan.loc[strictly_under, "answerable answered correctly"]],
+                   "correct among answered": [strict, scan.loc[strict, "correct among answered"]],
+                   "the printed 0.7 row": [0.7, scan.loc[0.7, "answerable answered correctly"]]},
+    "Exercise 3": {"wrong hits / all hits": loose_day["wrong-answer hits"] / loose_day["hit rate"],
+                   "wrong hits / all questions": loose_day["wrong-answer hits"],
+                   "the same at 0.98": wrong_share_of_added_hits(simulate_cache(stream, 0.98)),
+                   "the same at 0.96": wrong_share_of_added_hits(simulate_cache(stream, 0.96))},
+}
+for name, misses in near_misses.items():
+    print(f"{name}: {sum(rejected(name, wrong) for wrong in misses.values())} of {len(misses)} plausible wrong answers "
+          f"rejected ({', '.join(misses)})")
 
 # %% [markdown]
-# **Exercise 3, in words.** Loosening the threshold buys very little hit rate (the exact cache already
-# absorbs most of a skewed day) and costs wrong answers served with full confidence, so keep it tight
-# or turn the semantic cache off; whether any threshold meets the bar depends on the day's stream.
+# **Exercise 2, in words.** With the default parameters the cap is cheap: the stricter threshold
+# removes a good share of the wrong answers and refuses only a few answerable questions that were
+# answered correctly (the line above), because most answers in that band of confidence were wrong
+# anyway. It is not free — each step up refuses some right answers too, and the refused questions go
+# to a human — so the threshold is the product owner's call: what a wrong policy answer costs against
+# a handoff. Note how few questions decide it; re-check on fresh labelled traffic before moving it.
+#
+# **Exercise 3, in words.** Loosening the threshold buys almost no hit rate (the exact cache already
+# absorbs most of a skewed day, and the tight semantic cache catches the cosmetic variants), while the
+# share of the *added* hits that are a neighbour's answer jumps several-fold (the line above). Keep it
+# tight — or turn the semantic cache off if even the tight threshold's wrong answers are too many.
 #
 # **Exercise 4 (judgment).** **Model answer:** No: "answered" rewards the failure we most want to
 # avoid — a confident wrong answer counts as a success. The primary metric is **deflection by
