@@ -88,7 +88,7 @@ from threadpoolctl import threadpool_limits
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
-from utils.recsys import gini, load_interactions, make_world, on_grid
+from utils.recsys import FACTOR_GRID_BITS, gini, load_interactions, make_world, on_grid
 from utils.scorecard import build, enforce
 from utils.timing import measure
 
@@ -227,8 +227,11 @@ print(f"share of positives on the top 1% of items: {top1:.3f}")
 # Stage 1 needs a vector per user and per item whose dot product says "this user will like this
 # item". A truncated SVD of the user × item matrix of positives (log-damped counts, popular columns
 # down-weighted) gives 32-dimensional vectors in well under a second — matrix factorisation without
-# a training loop. The vectors are rounded to multiples of 2⁻¹⁶ (`on_grid`): then every score, a dot
-# product, is exact in float64, so the top-k is the same on any machine whatever its BLAS library.
+# a training loop. The vectors are rounded to multiples of 2⁻¹⁰ (`on_grid`): then every score, a dot
+# product, is exact in float64, whatever order a BLAS kernel sums it in. The SVD itself is not exact:
+# its last bits differ between BLAS kernels, so the grid is kept coarse enough that those differences
+# cannot move a vector to another grid point on the kernels we measured (the margin is in
+# `datasets/recsys.md`), and the top-k came out the same on each of them.
 
 # %%
 def fit_embeddings(hist, label="sat", dim=32):
@@ -238,7 +241,8 @@ def fit_embeddings(hist, label="sat", dim=32):
     X.data = np.log1p(X.data)
     X = X @ sp.diags(1 / np.sqrt(np.asarray(X.sum(axis=0)).ravel() + 1))  # damp popular items
     U, S, Vt = randomized_svd(X, min(dim, min(X.shape) - 1), random_state=SEED, n_iter=4)
-    return on_grid(U * np.sqrt(S)), on_grid(Vt.T * np.sqrt(S))  # exact float64 dot products
+    # a coarse grid (2**-10): exact float64 dot products, and far from the SVD's kernel noise
+    return on_grid(U * np.sqrt(S), bits=FACTOR_GRID_BITS), on_grid(Vt.T * np.sqrt(S), bits=FACTOR_GRID_BITS)
 
 def seen_matrix(hist, label="sat"):
     pos = hist[hist[label]]
@@ -382,9 +386,9 @@ print(f"NDCG@10  candidate-score order: {ndcg_at_10(cand_eval[:, :10]):.3f}")
 
 
 # %% [markdown]
-# Stage 1 alone already matches co-occurrence (NDCG@10 0.144 vs 0.143). Recall grows with k: 10
-# candidates hold 0.182 of users' future positives, 200 hold 0.455 — out of a 10,000-item catalogue,
-# which is what makes stage 2 affordable. The rest were never going to be found by these embeddings:
+# Stage 1 alone already matches co-occurrence (NDCG@10 0.146 vs 0.143). Recall grows with k: 10
+# candidates hold 0.184 of users' future positives, 200 hold 0.454 — more than twice as many for the
+# ranker to choose from, out of a 10,000-item catalogue, which is what makes stage 2 worth having. The rest were never going to be found by these embeddings:
 # that ceiling is stage 1's, no ranker can lift it.
 
 # %% [markdown]
@@ -424,7 +428,7 @@ print(f"{len(X_tr):,} training rows in {len(groups):,} query groups (users), {y_
 # %% [markdown]
 # Of the `1,500` sampled users, 712 had a positive among their `50` candidates, and 0.030 of the rows are
 # positive — typical of implicit feedback. Training groups hold `50` candidates, not the 200 served: the
-# top `50` already catch most of what the top 200 catch (recall 0.317 of 0.455), and training stays at
+# top `50` already catch most of what the top 200 catch (recall 0.319 of 0.454), and training stays at
 # about a second. Now the whole pipeline on the test period: retrieve `K_CANDIDATES`, score them with
 # the ranker, keep the top 10.
 
@@ -442,7 +446,7 @@ print(f"NDCG@10  two-stage (ranker): {ndcg_at_10(top_ranker):.3f}")
 
 
 # %% [markdown]
-# The ranker lifts NDCG@10 from 0.144 (stage 1's own order of the same candidates) to 0.166.
+# The ranker lifts NDCG@10 from 0.146 (stage 1's own order of the same candidates) to 0.164.
 #
 # ### Explore: how many candidates?
 #
@@ -457,7 +461,7 @@ def tradeoff(k):
             "NDCG@10": round(ndcg_at_10(rerank(ranker_scores, cand_eval, k)), 3)}
 
 def rank_latency_ms(k, n_requests=10):
-    """p50 ms to build features for k candidates and score them, for one request (best of 3 repeats)."""
+    """CPU p50 ms to build features for k candidates and score them, for one request (best of 3 repeats)."""
     def one(r):
         x = features(eval_users[r : r + 1], cand_eval[r : r + 1, :k], cand_score_eval[r : r + 1, :k], ist_eval, ust_eval)
         ranker.booster_.predict(x, num_threads=1)
@@ -466,7 +470,7 @@ def rank_latency_ms(k, n_requests=10):
 def show_tradeoff(k=100):
     row = tradeoff(k)
     print(f"k = {k:>3}   recall@k = {row['recall@k']:.3f}   NDCG@10 = {row['NDCG@10']:.3f}   "
-          f"ranking latency ≈ {rank_latency_ms(k):.1f} ms")
+          f"ranking CPU time ≈ {rank_latency_ms(k):.1f} ms")
 
 
 # %%
@@ -478,8 +482,8 @@ widgets.interact(show_tradeoff, k=widgets.IntSlider(value=100, min=10, max=K_CAN
 pd.DataFrame([tradeoff(k) for k in (10, 50, 100, K_CANDIDATES)]).set_index("k")
 
 # %% [markdown]
-# The static table is the widget at four settings. Recall keeps climbing with k (0.182 → 0.455), while
-# NDCG@10 flattens after about `50` candidates (0.163 → 0.166 at 200): the extra candidates rarely reach
+# The static table is the widget at four settings. Recall keeps climbing with k (0.184 → 0.454), while
+# NDCG@10 flattens after about `50` candidates (0.163 → 0.164 at 200): the extra candidates rarely reach
 # the top 10, but each still costs feature lookups and tree evaluations. We keep k = 200, because
 # ranking 200 items is cheap (step 7), and recall is what a better ranker would need later.
 
@@ -514,10 +518,10 @@ else:
     print("Skipped: a list of interactions has no impressions to take negatives from.")
 
 # %% [markdown]
-# Adding impressions *lowers* NDCG@10, from 0.166 to 0.147. These impressions come from the legacy home
+# Adding impressions *lowers* NDCG@10, from 0.164 to 0.144. These impressions come from the legacy home
 # page, not from our retrieval. That page showed mostly popular items, so among those rows popularity
 # separates enjoyed from skipped less well, and the ranker learns to lean on it about half as much (share
-# of split gain 0.445 → 0.235). Among retrieved candidates — what it scores at serving time — popularity
+# of split gain 0.426 → 0.200). Among retrieved candidates — what it scores at serving time — popularity
 # is its strongest signal. Impression negatives are right when the impressions come from the system the
 # ranker serves in (after launch, log what *it* showed); until then, train on rows that look like what
 # it will score.
@@ -532,7 +536,7 @@ print(f"NDCG@10 with fresh embeddings and features: {ndcg_fresh:.3f}; one week s
       f"({ndcg_stale / ndcg_fresh - 1:+.1%})")
 
 # %% [markdown]
-# A week of staleness costs 12.4 % of NDCG@10 (0.166 → 0.145). Both runs use the same ranker; only its
+# A week of staleness costs 14.3 % of NDCG@10 (0.164 → 0.141). Both runs use the same ranker; only its
 # inputs are a week old — stage 1's embeddings and the item and user statistics, which miss new
 # positives and this week's popularity. Refreshing those takes seconds, so refresh them daily; retrain
 # the ranker on a slower cadence (weekly, say) and measure its staleness the same way; alert if recall@k
@@ -581,8 +585,8 @@ plt.show()
 
 
 # %% [markdown]
-# The two-stage ranker scores NDCG@10 0.166: **2.099× the popularity baseline**, above stage 1's own
-# order (0.144) and co-occurrence (0.143), and **0.712 of the oracle** (0.233). The rest of the gap is
+# The two-stage ranker scores NDCG@10 0.164: **2.079× the popularity baseline**, above stage 1's own
+# order (0.146) and co-occurrence (0.143), and **0.705 of the oracle** (0.233). The rest of the gap is
 # what better features or more data could still buy — and the oracle itself is far from 1.0, because
 # which items a user happens to be shown next week is partly luck.
 
@@ -605,8 +609,8 @@ concentration.round(3)
 
 
 # %% [markdown]
-# Popularity shows 0.2 % of the catalogue to everyone; the ranker reaches 4.6 % — wider, yet its
-# Gini of 0.982 says a few items still take most of the slots. That matters once the system starts
+# Popularity shows 0.2 % of the catalogue to everyone; the ranker reaches 5.1 % — wider, yet its
+# Gini of 0.981 says a few items still take most of the slots. That matters once the system starts
 # learning from its own logs (step 8).
 
 # %% [markdown]
@@ -692,14 +696,15 @@ if world is not None:
     display(ab_table.round(3))
 
 # %% [markdown]
-# The click-optimised arm A wins what it optimised: CTR 0.106 against 0.098, a difference whose whole
-# interval is below zero. It loses what matters for the business: over 21 days arm B gets 0.838 more
-# satisfied clicks per user, 0.568 more items' worth of watch time and 0.430 more active days per user,
-# all with intervals that exclude zero here. That last part is fragile: at other seeds the watch and
-# active-day intervals can include zero — a `21`-day test on `5,000` users is near the edge of what it
-# can detect for return visits — so the scorecard claims only their direction, and the interval only
-# for satisfied clicks. CUPED earns its place: without it the active-days interval would be 0.713 wide
-# instead of about half that (0.239 to 0.621), and the other two about a third wider. The mechanism is the
+# The click-optimised arm A wins what it optimised: CTR 0.107 against 0.097, a difference whose whole
+# interval is below zero. It loses what matters for the business: over 21 days arm B gets 0.774 more
+# satisfied clicks per user, 0.487 more items' worth of watch time and 0.403 more active days per user,
+# all with intervals that exclude zero at this seed. Only the first of the three is that solid: at other
+# seeds the watch and active-day differences still favour B, but their intervals can include zero — a
+# `21`-day test on `5,000` users is near the edge of what it can detect for return visits. So the
+# scorecard asserts the interval for CTR and satisfied clicks, and only the direction (the point
+# estimate) for watch and active days. CUPED earns its place: without it the active-days interval would
+# be 0.714 wide instead of about half that (0.213 to 0.593), and the other two about a third wider. The mechanism is the
 # planted one: clickbait disappoints, and disappointed users come back less often.
 
 # %%
@@ -724,15 +729,15 @@ if world is not None:
     print("satisfied NDCG@10, B - A: {:+.3f} (95% CI {:+.3f} to {:+.3f})".format(*offline_gap))
 
 # %% [markdown]
-# Which one would the offline metric have picked? Here it cannot tell. Satisfied NDCG@10 leans to B by
-# +0.003, but its `95` % interval over the evaluation users runs from -0.005 to +0.011: it includes
-# zero, so on this log offline NDCG alone could not have separated the arms (at other seeds the
-# interval may exclude zero; the scorecard claims only the direction). These lists rank `40`
-# candidates, not `K_CANDIDATES`, so both NDCGs sit a little below step 4's. What the offline numbers
-# hide is the size of the stake — A puts clickbait in 13.2 % of its top 10, B in 3.0 % — which the
-# online test above turns into a clear loss of satisfied clicks for A, while online CTR points the
-# other way.
-# A team that ships on online CTR ships A.
+# Which one would the offline metric have picked? At the default seed it cannot tell: satisfied NDCG@10
+# leans to B by +0.004, but its `95` % interval over the evaluation users runs from -0.004 to +0.012,
+# so it includes zero. At other seeds the interval can exclude zero, and then offline NDCG does separate
+# the arms; what the scorecard checks at seeds 0-3 is only that it leans the same way as online watch
+# time. These lists rank `40` candidates, not `K_CANDIDATES`, so both NDCGs sit a little below step 4's.
+# What offline NDCG misses, even when it picks the right arm, is the size of the stake. A puts clickbait
+# in 15.1 % of its top 10, B in 3.0 %, and a gap of a few thousandths of NDCG does not say that. Nor can
+# a log of past clicks show return visits: only the online test shows users coming back less under A,
+# while online CTR points the other way. A team that ships on online CTR ships A.
 
 # %%
 # Figure helper: the A/B differences with their intervals
@@ -792,12 +797,13 @@ print(f"retrieval only: {retrieval_latency}")
 print(f"end to end:     {latency}")
 
 # %% [markdown]
-# The two lines give the median (best of five passes) and the p99 over every call; both vary from run
-# to run. The whole two-stage path takes a few milliseconds at the median — far inside what step 1
-# budgeted for retrieval, features and scoring together (`20` + `25` + `25` ms). When the p99 is several times the p50, it is
-# mostly because the machine is shared: a request that starts while another process holds the CPU
-# waits for it. That is why serving runs on reserved cores. The notebook's scorecard checks only the
-# median against the `20` ms bar, which a busy laptop barely moves; the hard p99 bar lives in
+# Each line gives the median CPU time per call (best of five passes), the wall-clock median, and the
+# wall-clock p99 over every call; all vary from run to run. On the machine that built this notebook the
+# whole two-stage path took under a millisecond of CPU time at the median — far inside what step 1
+# budgeted for retrieval, features and scoring together (`20` + `25` + `25` ms). When the p99 is several
+# times the p50, it is mostly because the machine is shared: a request that starts while another process
+# holds the CPU waits for it. That is why serving runs on reserved cores. The notebook's scorecard checks
+# only the median CPU time against the `20` ms bar, which a busy laptop barely moves; the hard p99 bar lives in
 # `make bench` (`tests/benchmarks/bench_recsys.py`), run on a quiet machine.
 #
 # ### When does exact search stop being enough?
@@ -1000,7 +1006,7 @@ ok = check_answer("Exercise 3", answer, _key['Exercise 3'], rel_tol=0.01,
 
 # %% tags=["scorecard"]
 ranker_ndcg = offline.loc["two-stage (ranker)", "NDCG@10"]
-recall_k, recall_10 = recall_at(cand_eval, K_CANDIDATES), recall_at(cand_eval, 10)
+recall_gain = np.float64(recall_at(cand_eval, K_CANDIDATES)) / recall_at(cand_eval, 10)  # inf, not an error, if 0
 rows = [
     ("ranker NDCG@10 / most popular", ranker_ndcg / offline.loc["most popular", "NDCG@10"], ">= 1.3",
      ranker_ndcg / offline.loc["most popular", "NDCG@10"] >= 1.3),
@@ -1009,15 +1015,16 @@ rows = [
     ("ranker NDCG@10 - co-occurrence", ranker_ndcg - offline.loc["co-occurrence", "NDCG@10"], "> 0",
      ranker_ndcg > offline.loc["co-occurrence", "NDCG@10"]),
     ("NDCG@10 change with one-week-stale inputs", ndcg_stale / ndcg_fresh - 1, "< 0", ndcg_stale < ndcg_fresh),
-    ("stage 1 recall@k, k = K_CANDIDATES", recall_k, f"> recall@10 ({recall_10:.3f})", recall_k > recall_10),
-    (f"end-to-end p50 <= {SERVING_BAR_MS} ms (best of 5 repeats; p99 is make bench's)",
+    ("stage 1 recall@K_CANDIDATES / recall@10", recall_gain, ">= 2",
+     recall_gain >= 2),
+    (f"end-to-end CPU p50 <= {SERVING_BAR_MS} ms (best of 5 repeats; p99 is make bench's)",
      bool(latency.p50 <= SERVING_BAR_MS), "True", latency.p50 <= SERVING_BAR_MS, f"p50 was {latency.p50:.1f} ms"),
     ("exact scan of 100M items >= 10x the retrieval budget", bool(exact_100m_ms >= 10 * retrieval_ms), "True",
      exact_100m_ms >= 10 * retrieval_ms, f"{exact_100m_ms:.0f} ms per request"),
-    ("items in the catalogue", n_items, ">= 10,000", n_items >= 10_000),
 ]
 if world is not None:
     gini_rise = loop.xs("Gini", axis=1, level=1).iloc[-1] - loop.xs("Gini", axis=1, level=1).iloc[1]
+    bait_ratio = offline_pick.iloc[0, 2] / offline_pick.iloc[1, 2]  # A's clickbait share over B's
     ab = ab_table  # rows: metrics; columns include "B - A", "95% CI low", "95% CI high"
     rows += [
         ("ranker NDCG@10 / oracle", ranker_ndcg / ndcg_oracle, "< 1 (reported)", ranker_ndcg < ndcg_oracle),
@@ -1026,11 +1033,14 @@ if world is not None:
          ab.loc["CTR", "95% CI high"] < 0),
         ("A/B: satisfied clicks per user B - A, 95% CI low", ab.loc["satisfied clicks per user", "95% CI low"],
          "> 0 (B wins)", ab.loc["satisfied clicks per user", "95% CI low"] > 0),
-        *[(f"A/B: {metric} B - A (direction; 95% CI in reference)", ab.loc[metric, "B - A"],
-           f"> 0; CI {ab.loc[metric, '95% CI low']:+.3f} to {ab.loc[metric, '95% CI high']:+.3f}", ab.loc[metric, "B - A"] > 0)
+        *[(f"A/B: {metric} B - A, direction only (CI may include 0)", ab.loc[metric, "B - A"],
+           f"> 0 (CI {ab.loc[metric, '95% CI low']:+.3f} to {ab.loc[metric, '95% CI high']:+.3f})",
+           ab.loc[metric, "B - A"] > 0)
           for metric in ("watch per user (items)", "active days per user")],
-        ("offline satisfied NDCG@10 B - A (direction; 95% CI in reference)", offline_gap[0],
-         f"> 0; CI {offline_gap[1]:+.3f} to {offline_gap[2]:+.3f}", offline_gap[0] > 0),
+        ("offline satisfied NDCG and online watch pick the same arm",
+         bool((offline_gap[0] > 0) == (ab.loc["watch per user (items)", "B - A"] > 0)), "True",
+         (offline_gap[0] > 0) == (ab.loc["watch per user (items)", "B - A"] > 0)),
+        ("clickbait share of top 10, A / B", bait_ratio, ">= 3", bait_ratio >= 3),
         ("Gini rise, round 1 to last, no exploration", gini_rise["no exploration"], "> 0", gini_rise["no exploration"] > 0),
         ("Gini rise, round 1 to last, with exploration", gini_rise[f"ε = {EPSILON}"], "< rise without",
          gini_rise[f"ε = {EPSILON}"] < gini_rise["no exploration"]),
@@ -1049,10 +1059,11 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)
 # then a LightGBM lambdarank model ranks them with popularity, recency, category affinity and smoothed
 # CTR and watch rates, all computed as of the request time, and trained on rows that look like what it
 # will score. Offline, on a time split, I report recall@k for retrieval and NDCG@10 against popularity
-# and the oracle: here the ranker scores 2.1× popularity and 71 % of the oracle. Online, a user-level
+# and the oracle: here the ranker scores 2.1× popularity and 70 % of the oracle. Online, a user-level
 # A/B test with CUPED decides, because the offline log was produced by the old system: here the
-# click-optimised variant won CTR and lost satisfied clicks, watch time and return visits. A request
-# costs about a millisecond at the median against a 100 ms budget. In production I watch exposure
+# click-optimised variant won CTR and lost satisfied clicks, clearly; watch time and return visits
+# leaned the same way, but a test this short cannot always tell them from zero, so for return visits
+# I'd run it longer. A request costs about a millisecond of CPU at the median against a 100 ms budget. In production I watch exposure
 # concentration and coverage, because retraining on its own logs narrows what users see, and keep a
 # small exploration share as the guardrail."
 
@@ -1079,11 +1090,14 @@ ok = check_answer("Exercise 3", answer, 200e6 * item_emb.shape[1] * item_emb.ite
 #
 # **Model answer:** The decision metric is long-term engagement per user — active days (return visits)
 # and satisfied clicks or watch time per user — because that is the business goal and it is what the
-# clickbait arm loses: in step 6 arm A won CTR while losing all three, each with an interval that
-# excludes zero. CTR stays on the dashboard as a guardrail (a large drop means the lists stopped being
-# relevant), next to latency and the clickbait share of what is shown. The test randomises users, uses
-# CUPED on the pre-period to narrow the intervals, and runs at least two weeks, because return visits
-# react only after users have had a few disappointing or satisfying sessions.
+# clickbait arm loses: in step 6 arm A won CTR and lost satisfied clicks, each with an interval that
+# excludes zero (the scorecard checks both at seeds 0-3). Watch time and active days moved the same way,
+# but their intervals can include zero at some seeds: a `21`-day test on `5,000` users is near the edge
+# of what it can detect for return visits. CTR stays on the dashboard as a guardrail (a large drop means
+# the lists stopped being relevant), next to latency and the clickbait share of what is shown. The test
+# randomises users, uses CUPED on the pre-period to narrow the intervals, and runs at least two weeks —
+# longer, or on more users, if return visits are to decide it — because return visits react only after
+# users have had a few disappointing or satisfying sessions.
 #
 # **Self-check:**
 # - names a long-term, per-user metric (return visits, satisfied watch) as the decision metric, not CTR;

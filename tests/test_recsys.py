@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.recsys import GRID_BITS, RecsysWorld, gini, load_interactions, make_world, on_grid
+from utils.recsys import (
+    FACTOR_GRID_BITS,
+    GRID_BITS,
+    RecsysWorld,
+    gini,
+    load_interactions,
+    make_world,
+    on_grid,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "09_case_recommendations.ipynb"
@@ -315,6 +323,19 @@ def test_on_grid_makes_dot_products_exact_in_any_order() -> None:
             in_order += terms[:, :, d]
         assert np.array_equal(in_order, by_blas)
     assert not np.signbit(on_grid(np.array([-1e-9]))).any()  # no -0.0: same bytes everywhere
+
+
+def test_factor_grid_absorbs_last_bit_noise() -> None:
+    """Factors from BLAS go on the coarser grid: noise far below its step does not move them."""
+    assert FACTOR_GRID_BITS < GRID_BITS
+    rng = np.random.default_rng(6)
+    x = rng.normal(scale=0.05, size=(200, 32))
+    step = 2.0**-FACTOR_GRID_BITS
+    scaled = x / step
+    x = x[np.abs(np.abs(scaled - np.floor(scaled)) - 0.5).min(axis=1) * step > 1e-9]  # no entry near a midpoint
+    noisy = x + rng.uniform(-5e-13, 5e-13, size=x.shape)  # kernel-sized differences
+    assert np.array_equal(on_grid(x, bits=FACTOR_GRID_BITS), on_grid(noisy, bits=FACTOR_GRID_BITS))
+    assert np.array_equal(on_grid(x, bits=FACTOR_GRID_BITS) / step, np.round(x / step))
 
 
 def test_on_grid_refuses_values_too_large_to_stay_exact() -> None:
