@@ -18,6 +18,7 @@ from utils.recsys import (
     make_world,
     on_grid,
 )
+from utils.recsys_byo import make_burst_log, split_periods
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "09_case_recommendations.ipynb"
@@ -237,17 +238,32 @@ def _write_csv(path: Path, world: RecsysWorld, **renames: str) -> Path:
 
 def test_load_interactions_valid(tmp_path: Path, world: RecsysWorld) -> None:
     data = load_interactions(_write_csv(tmp_path / "ok.csv", world))
-    assert list(data.columns) == ["user_id", "item_id", "timestamp", "weight", "user", "item"]
+    assert list(data.columns) == ["user_id", "item_id", "timestamp", "weight", "positive", "user", "item"]
     assert data["timestamp"].is_monotonic_increasing
     assert data["user"].max() + 1 == data["user_id"].nunique()
-    assert (data["weight"] > 0).all()
+    assert data.attrs["timestamp_unit"] == "seconds"
+    assert (data["positive"] == (data["weight"] > 0)).all()  # default rule: a rating above 0
 
 
 def test_load_interactions_dates_and_no_weight(tmp_path: Path) -> None:
     path = tmp_path / "dates.csv"
-    path.write_text("user_id,item_id,timestamp\na,x,2024-01-02\nb,y,2024-01-01 10:00\n", encoding="utf-8")
+    rows = [f"u{i % 12},i{i % 60},2024-01-{1 + i % 28:02d}" for i in range(120)]
+    path.write_text("user_id,item_id,timestamp\n" + "\n".join(rows) + "\n", encoding="utf-8")
     data = load_interactions(path)
-    assert data["user_id"].tolist() == ["b", "a"] and (data["weight"] == 1.0).all()
+    assert data.attrs["timestamp_unit"] == "dates" and (data["weight"] == 1.0).all() and data["positive"].all()
+    assert data["timestamp"].is_monotonic_increasing
+
+
+def test_positive_threshold_and_milliseconds(tmp_path: Path) -> None:
+    seconds = make_burst_log(1, n_users=60, n_items=80)
+    path_s, path_ms = tmp_path / "s.csv", tmp_path / "ms.csv"
+    seconds.to_csv(path_s, index=False)
+    make_burst_log(1, n_users=60, n_items=80, milliseconds=True).to_csv(path_ms, index=False)
+    a, b = load_interactions(path_s, positive_at=4.0), load_interactions(path_ms, positive_at=4.0)
+    assert b.attrs["timestamp_unit"] == "milliseconds" and a.attrs["timestamp_unit"] == "seconds"
+    np.testing.assert_array_equal(a["timestamp"], b["timestamp"])  # milliseconds detected and converted
+    assert a["positive"].sum() == (seconds["rating"] >= 4.0).sum() < len(a)  # a 1-star rating is no positive
+    assert load_interactions(path_s)["positive"].all()  # every rating of this log is above 0
 
 
 def test_load_interactions_errors(tmp_path: Path, world: RecsysWorld) -> None:
@@ -271,28 +287,106 @@ def test_load_interactions_errors(tmp_path: Path, world: RecsysWorld) -> None:
         load_interactions(empty_user)
 
 
+def _ratings(path: Path, n_rows: int, n_users: int, n_items: int, rating: float = 4.0) -> Path:
+    rows = [f"u{i % n_users},i{(i * 7) % n_items},{1_000_000 + 3_600 * i},{rating}" for i in range(n_rows)]
+    path.write_text("user_id,item_id,timestamp,rating\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_unusable_files_name_the_problem(tmp_path: Path) -> None:
+    """The cases that used to fail deep inside numpy or scipy: each now says what is wrong."""
+    with pytest.raises(ValueError, match="only 12 rows; the notebook needs at least 100"):
+        load_interactions(_ratings(tmp_path / "tiny.csv", 12, 5, 10))
+    with pytest.raises(ValueError, match="only 20 distinct items; the notebook needs at least 50"):
+        load_interactions(_ratings(tmp_path / "few_items.csv", 500, 50, 20))
+    with pytest.raises(ValueError, match="only 4 distinct users"):
+        load_interactions(_ratings(tmp_path / "few_users.csv", 500, 4, 100))
+    with pytest.raises(ValueError, match=r"no positive interaction: no row has rating > 0 \(largest rating: 0\)"):
+        load_interactions(_ratings(tmp_path / "zero.csv", 500, 50, 100, rating=0.0))
+    with pytest.raises(ValueError, match=r"no row has rating >= 4.5 \(POSITIVE_AT\).*lower POSITIVE_AT"):
+        load_interactions(_ratings(tmp_path / "low.csv", 500, 50, 100, rating=4.0), positive_at=4.5)
+    assert len(load_interactions(_ratings(tmp_path / "ok.csv", 500, 50, 100))) == 500  # the same shape, usable
+
+
+# ----- the burst-style log and the temporal split ------------------------------------------------------
+def test_burst_log_is_bursty_and_spread_over_years() -> None:
+    log = make_burst_log(0)
+    assert list(log.columns) == ["user_id", "item_id", "timestamp", "rating"]
+    assert log["timestamp"].is_monotonic_increasing
+    years = (log["timestamp"].max() - log["timestamp"].min()) / 86_400 / 365.25
+    assert 15 <= years <= 20
+    per_user = log.groupby("user_id")
+    days_active = per_user["timestamp"].agg(lambda t: (t.max() - t.min()) / 86_400)
+    assert days_active.median() < 7  # each user active for a few days only
+    assert per_user.size().min() >= 20 and per_user.size().max() > 5 * per_user.size().median() / 2  # heavy tail
+    assert set(np.unique(log["rating"] * 2)) <= set(range(1, 11))  # half stars 0.5-5
+    assert 3.2 <= log["rating"].mean() <= 3.9 and 0.3 <= (log["rating"] >= 4).mean() <= 0.65
+    assert not log.duplicated(["user_id", "item_id"]).any()
+    pd.testing.assert_frame_equal(log, make_burst_log(0))
+    assert not log.equals(make_burst_log(1))
+    with pytest.raises(ValueError, match="n_users=5 is out of range"):
+        make_burst_log(0, n_users=5)
+    with pytest.raises(ValueError, match="years=0 is out of range"):
+        make_burst_log(0, years=0)
+
+
+def test_split_periods_falls_back_to_a_per_user_holdout(world: RecsysWorld) -> None:
+    log = make_burst_log(0)
+    user, t, pos = log["user_id"].to_numpy(), log["timestamp"].to_numpy() / 86_400, (log["rating"] >= 4).to_numpy()
+    glob = np.select([t >= t.min() + 0.75 * np.ptp(t), t >= t.min() + 0.5 * np.ptp(t)], [2, 1], 0)
+    with_history = np.intersect1d(user[(glob == 2) & pos], user[glob < 2])
+    assert len(with_history) < 100  # the global split leaves too few users: the reason for the fallback
+    period, rule = split_periods(user, t, pos, min_users=100)
+    assert rule.startswith("per-user holdout")
+    frame = pd.DataFrame({"user": user, "t": t, "period": period})
+    assert (frame.groupby("user")["period"].max() == 2).all()  # every user has a test period ...
+    assert (frame.groupby("user")["period"].min() == 0).all()  # ... and a history
+    last_train = frame[frame["period"] < 2].groupby("user")["t"].max()
+    first_test = frame[frame["period"] == 2].groupby("user")["t"].min()
+    assert (last_train <= first_test).all()  # within a user, the test is the future
+    w = world.log  # users who return day after day: the global split leaves enough of them
+    wt = w["timestamp"].to_numpy() / 86_400
+    same, rule = split_periods(w["user_id"], wt, w["satisfied"], min_users=100)
+    assert rule.startswith("global")
+    assert np.array_equal(same, np.select([wt >= wt.max() * 0.75 + wt.min() * 0.25, wt >= (wt.max() + wt.min()) / 2], [2, 1], 0))
+    with pytest.raises(ValueError, match="one length"):
+        split_periods(user[:5], t, pos)
+
+
 @pytest.mark.skipif(not NOTEBOOK.exists(), reason="notebook not built yet")
-def test_notebook_runs_on_your_own_data(tmp_path: Path) -> None:
-    """The DATA_PATH path: steps 3-6 run offline on a CSV, simulator sections say they are skipped."""
+def test_notebook_runs_on_a_burst_style_ratings_log(tmp_path: Path) -> None:
+    """The DATA_PATH path on a real-like log: users rating in bursts over 20 years, in milliseconds.
+
+    The global time split would leave too few users, so the notebook holds out each user's last
+    quarter; at least 100 users are evaluated and the ranker is compared with popularity.
+    """
+    import re
+
     from nbclient import NotebookClient
 
-    csv = _write_csv(tmp_path / "mine.csv", make_world(5, n_users=800, n_items=1_000, days=21))
+    csv = tmp_path / "ratings.csv"
+    make_burst_log(0, milliseconds=True).to_csv(csv, index=False)
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     for cell in notebook.cells:
         if "parameters" in cell.metadata.get("tags", []):
-            cell.source += f"\nDATA_PATH = {str(csv)!r}\nEVAL_USERS = 300\n"
+            cell.source += f"\nDATA_PATH = {str(csv)!r}\n"
         if cell.cell_type == "code" and "widgets.interact" in cell.source:
             cell.source = "pass  # widget not needed here"
-    NotebookClient(notebook, timeout=120, kernel_name="python3",
+    NotebookClient(notebook, timeout=180, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
     text = "\n".join(
         out.get("text", "") + "".join(out.get("data", {}).get("text/plain", ""))
         for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
     )
+    assert not any(out.get("output_type") == "error" for cell in notebook.cells for out in cell.get("outputs", []))
+    assert "timestamps read as milliseconds" in text
+    assert "per-user holdout" in text
+    assert int(re.search(r"([\d,]+) evaluation users", text).group(1).replace(",", "")) >= 100
     assert "Skipped: the A/B test needs the simulator" in text
     assert "Skipped: the feedback loop needs the simulator" in text
-    assert "two-stage (ranker)" in text and "NDCG@10" in text
-    assert not any(out.get("output_type") == "error" for cell in notebook.cells for out in cell.get("outputs", []))
+    assert re.search(r"most popular\s+0\.\d{3}", text) and re.search(r"ranker, k = \d+\s+0\.\d{3}", text)
+    print(text[text.index("timestamps read as"):][:200])
+    print(re.findall(r"(?:most popular|ranker, k = \d+|stage 1 alone|co-occurrence)\s+0\.\d{3}", text))
 
 
 def test_satisfied_share_matches_the_beta_model() -> None:

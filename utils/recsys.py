@@ -457,16 +457,21 @@ def gini(counts: np.ndarray) -> float:
 
 
 REQUIRED_COLUMNS = ("user_id", "item_id", "timestamp")
+MIN_ROWS, MIN_USERS, MIN_ITEMS = 100, 10, 50  # below these the notebook's steps have nothing to learn from
 
 
-def load_interactions(path: str | Path) -> pd.DataFrame:
+def load_interactions(path: str | Path, *, positive_at: float | None = None) -> pd.DataFrame:
     """Load and validate a CSV of interactions for the bring-your-own-data path.
 
     Required columns: ``user_id``, ``item_id`` (any hashable ids), ``timestamp`` (seconds since
-    the epoch, or anything :func:`pandas.to_datetime` parses). Optional: ``rating`` or ``weight``
-    (a number; higher means a stronger positive). Returns ``user_id, item_id, timestamp`` (float
-    seconds) and ``weight`` (1.0 when absent), plus integer codes ``user`` and ``item``.
-    Raises FileNotFoundError naming the file, or ValueError naming the missing or bad column.
+    the epoch, or anything :func:`pandas.to_datetime` parses; numeric timestamps beyond the year
+    5138 in seconds are read as milliseconds, beyond that as microseconds). Optional: ``rating``
+    or ``weight`` (a number; higher means a stronger positive). A row is a **positive** when its
+    rating is at least ``positive_at`` (default: above 0); without a rating column every row is.
+    Returns ``user_id, item_id, timestamp`` (float seconds), ``weight`` (1.0 when absent),
+    ``positive``, and integer codes ``user`` and ``item``, sorted by time; ``.attrs`` records the
+    timestamp unit found. Raises FileNotFoundError naming the file, or ValueError naming the
+    missing or bad column, or the problem (fewer than 100 rows, 10 users or 50 items; no positive).
     """
     path = Path(path)
     if not path.is_file():
@@ -487,15 +492,7 @@ def load_interactions(path: str | Path) -> pd.DataFrame:
     for col in ("user_id", "item_id"):
         if raw[col].isna().any():
             raise ValueError(f"{path.name}: column {col!r} has {int(raw[col].isna().sum())} empty value(s)")
-    ts = raw["timestamp"]
-    if pd.api.types.is_numeric_dtype(ts):
-        seconds = ts.astype(float)
-    else:
-        parsed = pd.to_datetime(ts, errors="coerce", utc=True, format="mixed")
-        seconds = (parsed - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
-    if seconds.isna().any() or not np.isfinite(seconds.to_numpy()).all():
-        bad = int(seconds.isna().sum())
-        raise ValueError(f"{path.name}: column 'timestamp' has {bad} value(s) that are not numbers or dates")
+    seconds, unit = _seconds(raw["timestamp"], path.name)
     weight_col = "weight" if "weight" in raw.columns else ("rating" if "rating" in raw.columns else None)
     if weight_col is None:
         weight = pd.Series(1.0, index=raw.index)
@@ -503,17 +500,66 @@ def load_interactions(path: str | Path) -> pd.DataFrame:
         weight = pd.to_numeric(raw[weight_col], errors="coerce")
         if weight.isna().any():
             raise ValueError(f"{path.name}: column {weight_col!r} must be numeric; {int(weight.isna().sum())} bad value(s)")
+    if weight_col is None:
+        positive = np.ones(len(raw), dtype=bool)
+    elif positive_at is None:
+        positive = weight.to_numpy(dtype=float) > 0
+    else:
+        positive = weight.to_numpy(dtype=float) >= float(positive_at)
     out = pd.DataFrame(
         {
             "user_id": raw["user_id"].astype(str),
             "item_id": raw["item_id"].astype(str),
-            "timestamp": seconds.to_numpy(dtype=float),
+            "timestamp": seconds,
             "weight": weight.to_numpy(dtype=float),
+            "positive": positive,
         }
     )
+    _check_usable(out, path.name, weight_col, positive_at)
     out["user"] = pd.factorize(out["user_id"], sort=True)[0]
     out["item"] = pd.factorize(out["item_id"], sort=True)[0]
-    return out.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    out = out.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    out.attrs["timestamp_unit"] = unit
+    return out
+
+
+def _seconds(ts: pd.Series, name: str) -> tuple[np.ndarray, str]:
+    """Timestamps as float seconds since the epoch, and the unit they were given in."""
+    unit = "seconds"
+    if pd.api.types.is_numeric_dtype(ts):
+        seconds = ts.astype(float)
+        top = float(np.nanmax(np.abs(seconds.to_numpy()))) if seconds.notna().any() else 0.0
+        for limit, divisor, name_ in ((1e17, 1e9, "nanoseconds"), (1e14, 1e6, "microseconds"), (1e11, 1e3, "milliseconds")):
+            if top >= limit:  # 1e11 s is the year 5138: such values are finer units
+                seconds, unit = seconds / divisor, name_
+                break
+    else:
+        parsed = pd.to_datetime(ts, errors="coerce", utc=True, format="mixed")
+        seconds = (parsed - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds()
+        unit = "dates"
+    if seconds.isna().any() or not np.isfinite(seconds.to_numpy()).all():
+        bad = int(seconds.isna().sum())
+        raise ValueError(f"{name}: column 'timestamp' has {bad} value(s) that are not numbers or dates")
+    return seconds.to_numpy(dtype=float), unit
+
+
+def _check_usable(data: pd.DataFrame, name: str, weight_col: str | None, positive_at: float | None) -> None:
+    """Clear errors for logs too small to split, embed and rank, or without a single positive."""
+    n_users, n_items = data["user_id"].nunique(), data["item_id"].nunique()
+    if len(data) < MIN_ROWS:
+        raise ValueError(f"{name}: only {len(data)} rows; the notebook needs at least {MIN_ROWS} interactions "
+                         "to split them in time and still learn something")
+    if n_items < MIN_ITEMS:
+        raise ValueError(f"{name}: only {n_items} distinct items; the notebook needs at least {MIN_ITEMS} "
+                         "(it retrieves candidates and ranks the top 10 of them)")
+    if n_users < MIN_USERS:
+        raise ValueError(f"{name}: only {n_users} distinct users; the notebook needs at least {MIN_USERS}")
+    if not data["positive"].any():
+        rule = "every row" if weight_col is None else (
+            f"{weight_col} > 0" if positive_at is None else f"{weight_col} >= {positive_at} (POSITIVE_AT)")
+        top = data["weight"].max()
+        raise ValueError(f"{name}: no positive interaction: no row has {rule} (largest {weight_col}: {top:g}); "
+                         "lower POSITIVE_AT or check the column")
 
 
 # ----- small numeric helpers ------------------------------------------------------------------

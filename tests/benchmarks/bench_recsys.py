@@ -19,10 +19,11 @@ from sklearn.utils.extmath import randomized_svd
 from threadpoolctl import threadpool_limits
 
 from utils.recsys import RecsysWorld, make_world, on_grid
+from utils.recsys_byo import make_burst_log
 
 GENERATION_BAR_S = 5.0  # "a few seconds" for the default world
 P99_BAR_MS = 20.0  # two-stage serving, one request, >= 10,000 items (course-spec section 6)
-K = 200  # candidates per request, as in the notebook
+K = 200  # candidates per request: the notebook's K_CANDIDATES (it ships k = 40; 200 is the worst case)
 
 
 def _timed(fn, *args, **kwargs):
@@ -109,6 +110,13 @@ def run() -> list[dict]:
         _, sim_s = _timed(world.simulate, policy, 14)
         rows.append({"benchmark": "recsys: simulate 14 days for 5,000 users", "value": sim_s, "unit": "s",
                      "bar": "<= 2 s", "holds": sim_s <= 2})
+        stacked = np.tile(np.arange(30), (11 * 1_500, 1))
+        _, sim_many = _timed(world.simulate, stacked, 21, user_ids=np.tile(np.arange(1_500), 11))
+        rows.append({"benchmark": "recsys: simulate 11 policies x 1,500 users x 21 days (notebook step 6)",
+                     "value": sim_many, "unit": "s", "bar": "<= 3 s", "holds": sim_many <= 3})
+        _, burst_s = _timed(make_burst_log, 0)
+        rows.append({"benchmark": "recsys: burst-style ratings log, 1,500 users over 20 years", "value": burst_s,
+                     "unit": "s", "bar": "<= 2 s", "holds": burst_s <= 2})
         recommend = _pipeline(world)
         users = np.random.default_rng(0).integers(0, len(world.users), 1_000)
         p50, p99 = _latency_ms(recommend, users)
