@@ -14,6 +14,7 @@ from utils.search import (
     examination_curve,
     make_search_world,
 )
+from utils.search_clicks import USER_SHARES, simulate_clicks, success_probability
 
 SMALL = dict(n_documents=2_000, n_queries=300, n_impressions=20_000)
 
@@ -30,10 +31,11 @@ def test_shapes_and_columns(world: SearchWorld) -> None:
     assert list(world.documents.columns) == ["doc_id", "topic", "quality", "age_days", "freshness", "length", "text"]
     assert list(world.queries.columns) == ["query_id", "text", "n_terms", "topic", "intent", "target_doc", "frequency"]
     assert list(world.clicks.columns) == [
-        "impression_id", "day", "query_id", "randomised", "position", "doc_id", "clicked", "examined", "true_grade",
+        "impression_id", "day", "query_id", "randomised", "swap_rank", "position", "doc_id", "clicked", "examined",
+        "true_grade",
     ]
     assert world.examination.shape == (PAGE_SIZE,)
-    assert world.click_given_grade.shape == (5,)
+    assert click_curve().shape == (5,)
 
 
 def test_text_matches_lengths(world: SearchWorld) -> None:
@@ -66,7 +68,7 @@ def test_base_rates(world: SearchWorld) -> None:
     log = world.clicks
     assert 0.05 < log["clicked"].mean() < 0.25
     assert log["randomised"].mean() == pytest.approx(0.05, abs=0.01)
-    # A clicked result was always examined (position-based model).
+    # A clicked result was always examined (examination comes first in the click model).
     assert not (log["clicked"] & ~log["examined"]).any()
     rng = np.random.default_rng(0)
     grades = world.relevance(rng.integers(0, 300, 20_000), rng.integers(0, 2_000, 20_000))
@@ -95,27 +97,82 @@ def test_query_traffic_is_heavy_tailed(world: SearchWorld) -> None:
 def test_planted_curves() -> None:
     np.testing.assert_allclose(examination_curve(1.0), 1 / np.arange(1, 11))
     np.testing.assert_allclose(examination_curve(0.0), np.ones(10))
-    curve = click_curve(0.05)
-    assert curve[0] == pytest.approx(0.05) and curve[-1] == pytest.approx(1.0)
+    curve = click_curve()
+    assert 0.02 < curve[0] < 0.08 and 0.5 < curve[-1] < 0.7  # a grade-4 result is not a sure click
     assert np.all(np.diff(curve) > 0)
 
 
-def test_estimated_examination_recovers_planted() -> None:
-    # Planted signal: click-through by position in the randomised slice, relative to position 1,
-    # recovers the planted examination probabilities within 0.03 (absolute) at every rank.
-    w = make_search_world(seed=11, n_documents=2_000, n_queries=300, n_impressions=1_000)
+def test_estimated_examination_recovers_planted_only_without_trust_and_cascade() -> None:
+    # Planted signal: with pure position-based users (no trust bias, no cascade) the click rate by
+    # position in the randomised slice, relative to position 1, recovers the planted curve within
+    # 0.03; with the default trust bias and cascade the same estimator is off by more than 0.05
+    # (a check that can fail: it sees the planted departure from the position-based model).
+    w = make_search_world(seed=11, n_documents=2_000, n_queries=300, n_impressions=1_000, trust_bias=0.0, cascade_stop=0.0)
     log = w.click_log(400_000, random_share=0.5, seed=5)
     ctr = log[log["randomised"]].groupby("position")["clicked"].mean().to_numpy()
     np.testing.assert_allclose(ctr / ctr[0], w.examination, atol=0.03)
-    # The latent examination in the log follows the planted curve in production traffic too.
     prod = log[~log["randomised"]].groupby("position")["examined"].mean().to_numpy()
     np.testing.assert_allclose(prod, w.examination, atol=0.02)
+    biased = make_search_world(seed=11, n_documents=2_000, n_queries=300, n_impressions=1_000)
+    log = biased.click_log(400_000, random_share=0.5, seed=5)
+    ctr = log[log["randomised"]].groupby("position")["clicked"].mean().to_numpy()
+    assert np.abs(ctr / ctr[0] - biased.examination).max() > 0.05
+
+
+def test_cascade_and_trust_bias_act() -> None:
+    # Cascade: after a click on a grade-4 result, a user leaves with probability cascade_stop, so
+    # fewer later slots are examined; trust bias: more clicks at rank 1 on unattractive results.
+    grades = np.full((200_000, 10), 4)
+    logit = np.zeros(grades.shape)
+    valid = np.ones(grades.shape, dtype=bool)
+    exam = np.ones(10)
+    stay, _ = simulate_clicks(grades, logit, valid, exam, 0.0, 0.0, np.random.default_rng(0))
+    leave, examined = simulate_clicks(grades, logit, valid, exam, 0.0, 1.0, np.random.default_rng(0))
+    assert leave[:, 1:].mean() < 0.7 * stay[:, 1:].mean()
+    assert examined[:, -1].mean() < 0.2
+    zero = np.zeros((200_000, 10), dtype=int)
+    plain, _ = simulate_clicks(zero, logit, valid, exam, 0.0, 0.0, np.random.default_rng(1))
+    trusting, _ = simulate_clicks(zero, logit, valid, exam, 0.3, 0.0, np.random.default_rng(1))
+    assert trusting[:, 0].mean() > plain[:, 0].mean() + 0.2
+    assert USER_SHARES.sum() == pytest.approx(1.0)
+
+
+def test_success_probability_matches_simulation(world: SearchWorld) -> None:
+    q = world.sample_queries(60_000, seed=4)
+    ranks = world._pool[q][:, :PAGE_SIZE]
+    exact = world.success_probability(q, ranks).mean()
+    simulated = world.simulate(q, ranks, seed=5).any(axis=1).mean()
+    assert simulated == pytest.approx(exact, abs=0.01)
+    # The exact formula itself, for one page and no trust bias: 1 - prod(1 - exam * attract), averaged over users.
+    g, lg, v = np.array([[4, 0]]), np.zeros((1, 2)), np.ones((1, 2), dtype=bool)
+    p = success_probability(g, lg, v, np.array([1.0, 0.5]), 0.0)
+    assert 0.0 < p[0] < 1.0
+
+
+def test_swap_interventions(world: SearchWorld) -> None:
+    log = world.click_log(20_000, seed=3, intervention="swap", random_share=0.2)
+    swapped = log[log["randomised"]]
+    assert set(swapped["swap_rank"].unique()) == set(range(2, 11))
+    assert (log.loc[~log["randomised"], "swap_rank"] == 0).all()
+    # Same query and seed, no intervention: the swapped page is the production page with two slots exchanged.
+    plain = world.click_log(20_000, seed=3, intervention="swap", random_share=0.0)
+    pages = log["doc_id"].to_numpy().reshape(-1, PAGE_SIZE)
+    assert (np.sort(pages, axis=1)[:, 1:] != np.sort(pages, axis=1)[:, :-1]).all()
+    assert len(plain) == len(log)
+
+
+def test_logging_ranker_is_decent(world: SearchWorld) -> None:
+    # The production order puts better results on top than the randomised slice does.
+    log = world.click_log(40_000, seed=6, random_share=0.5)
+    top = log[log["position"] == 1].groupby("randomised")["true_grade"].mean()
+    assert top[False] > top[True] + 0.2
 
 
 def test_position_bias_knob_changes_examination(world: SearchWorld) -> None:
     flat = world.click_log(20_000, position_bias=0.0, seed=1)
     steep = world.click_log(20_000, position_bias=2.0, seed=1)
-    assert flat.groupby("position")["examined"].mean().min() == 1.0
+    by_position = flat.groupby("position")["examined"].mean()
+    assert by_position.iloc[0] == 1.0 and by_position.iloc[-1] > 0.3  # only the cascade stops users
     assert steep[steep["position"] == 10]["examined"].mean() < 0.03
 
 
@@ -187,7 +244,9 @@ def test_simulate_rejects_bad_shapes(world: SearchWorld) -> None:
         ("position_bias", -0.5),
         ("position_bias", 3.5),
         ("random_share", 0.9),
-        ("click_noise", 0.6),
+        ("attract_noise", 2.5),
+        ("trust_bias", 0.6),
+        ("cascade_stop", 1.5),
         ("query_zipf", -1.0),
         ("n_days", 0),
         ("position_bias", float("nan")),
@@ -208,6 +267,8 @@ def test_bad_click_log_knobs(world: SearchWorld) -> None:
         world.click_log(0)
     with pytest.raises(ValueError, match="authority_weight"):
         world.click_log(1_000, authority_weight=-1.0)
+    with pytest.raises(ValueError, match="intervention"):
+        world.click_log(1_000, intervention="flip")
     with pytest.raises(ValueError, match="n"):
         world.sample_queries(0)
 

@@ -8,14 +8,14 @@ One call, :func:`make_search_world`, builds everything from a ``seed`` and a few
   fresh) and a heavy-tailed (Zipf-like) share of traffic;
 - graded relevance 0-4 for *every* query-document pair, as ground truth
   (:meth:`SearchWorld.relevance`);
-- ``clicks``: the click log of a production ranker's top-10 lists (the ten best keyword matches,
-  ordered by keyword match plus "authority", which favours old pages and ignores freshness) under
-  a position-based click model: a user examines rank ``r`` with probability ``r ** -position_bias`` and clicks an examined
-  result with a probability that rises with its relevance grade. A small share of traffic
-  (``random_share``) sees the same ten results in a random order, which is what makes the
-  examination probabilities estimable from the log;
-- a simulator (:meth:`SearchWorld.simulate`): give it queries and rankings, get clicks back,
-  drawn from the same click model, so interleaving and A/B tests run against known truth.
+- ``clicks``: the click log of a decent production ranker's top-10 lists (the ten best keyword
+  matches, ordered by match, quality and "authority", which favours old pages and ignores
+  freshness) under the click model of :mod:`utils.search_clicks` (position bias, noisy
+  attractiveness with query and user variation, trust bias, a cascade). A small share of traffic
+  (``random_share``) gets an intervention — the same ten results in a random order, or the top
+  result swapped with one lower down — which is what makes position bias estimable from the log;
+- a simulator (:meth:`SearchWorld.simulate`) and the exact success probability of any ranking
+  (:meth:`SearchWorld.success_probability`), so interleaving and A/B tests run against known truth.
 
 Everything is vectorised numpy/pandas and deterministic per seed.
 """
@@ -28,7 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from utils.validate import check_float, check_int, check_seed
+from utils.search_clicks import click_curve, examination_curve, simulate_clicks, success_probability
+from utils.validate import check_choice, check_float, check_int, check_seed
+
+__all__ = ["INTENTS", "PAGE_SIZE", "SearchWorld", "click_curve", "examination_curve", "make_search_world"]
 
 INTENTS: tuple[str, ...] = ("informational", "navigational", "fresh")
 #: Number of result slots on a page; the planted examination curve covers these ranks.
@@ -38,9 +41,14 @@ POOL_SIZE = 20
 #: Grade thresholds on the latent relevance utility: below 0.7 is grade 0, above 2.2 grade 4.
 GRADE_CUTS = np.array([0.7, 1.2, 1.7, 2.2])
 # The production (legacy) ranker: weights of quality, age ("authority") and its own quirks, and
-# the per-impression jitter of its order.
-_LEGACY_QUALITY = 0.1
-_LEGACY_AGE = 0.4
+# the per-impression jitter of its order. It is a decent ranker: it rewards quality (which relevance
+# rewards most) but also old pages, and ignores freshness.
+_LEGACY_QUALITY = 0.5
+_LEGACY_AGE = 0.2
+#: Logit bonus of a result whose snippet shows every query word (bold terms attract clicks).
+ATTRACT_MATCH = 1.0
+# Spread (sd, logits) of the per-query clickiness.
+_QUERY_CLICKINESS = 0.5
 _LEGACY_NOISE = 0.1
 _JITTER = 0.1
 # Relevance: how much freshness matters for every query, and extra for fresh-intent queries.
@@ -49,17 +57,6 @@ _FRESH_INTENT = 2.2
 _GENERAL_WORDS = 400
 _TOPIC_WORDS = 60
 _SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
-
-
-def examination_curve(position_bias: float, n_ranks: int = PAGE_SIZE) -> np.ndarray:
-    """Planted P(examine | rank) for ranks 1..n_ranks: ``rank ** -position_bias`` (1.0 at rank 1)."""
-    return np.arange(1, n_ranks + 1, dtype=float) ** -position_bias
-
-
-def click_curve(click_noise: float) -> np.ndarray:
-    """Planted P(click | examined, grade) for grades 0..4: ``noise + (1 - noise)(2**g - 1)/15``."""
-    grades = np.arange(5, dtype=float)
-    return click_noise + (1.0 - click_noise) * (2.0**grades - 1.0) / 15.0
 
 
 def _vocabulary(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -107,9 +104,11 @@ class SearchWorld:
     queries: pd.DataFrame
     clicks: pd.DataFrame
     examination: np.ndarray
-    click_given_grade: np.ndarray
     position_bias: float
     random_share: float
+    attract_noise: float
+    trust_bias: float
+    cascade_stop: float
     seed: int
     _doc_terms: sparse.csr_matrix = field(repr=False)
     _query_terms: np.ndarray = field(repr=False)
@@ -117,6 +116,7 @@ class SearchWorld:
     _pool_score: np.ndarray = field(repr=False)
     _pool_authority: np.ndarray = field(repr=False)
     _pool_grade: np.ndarray = field(repr=False)
+    _query_clickiness: np.ndarray = field(repr=False)
 
     # ---------------------------------------------------------------- ground truth
     def relevance(self, query_ids: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
@@ -131,12 +131,7 @@ class SearchWorld:
             if ids.size and (ids.min() < 0 or ids.max() >= n):
                 raise ValueError(f"{name} must lie in [0, {n - 1:,}]; got values from {ids.min()} to {ids.max()}")
         docs, queries = self.documents, self.queries
-        terms = self._query_terms[q]  # (n, 3), -1 padded
-        valid = terms >= 0
-        present = np.zeros(terms.shape, dtype=float)
-        rows, cols = np.nonzero(valid)
-        present[rows, cols] = np.asarray(self._doc_terms[d[rows], terms[rows, cols]]).ravel()
-        overlap = present.sum(axis=1) / valid.sum(axis=1)
+        overlap = self._overlap(q, d)
         on_topic = (docs["topic"].to_numpy()[d] == queries["topic"].to_numpy()[q]).astype(float)
         quality = docs["quality"].to_numpy()[d]
         freshness = docs["freshness"].to_numpy()[d]
@@ -154,6 +149,15 @@ class SearchWorld:
         grade[target == d] = 4
         return grade.reshape(shape)
 
+    def _overlap(self, q: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """Share of the query's words that the document contains (1-D arrays of equal length)."""
+        terms = self._query_terms[q]  # (n, 3), -1 padded
+        valid = terms >= 0
+        present = np.zeros(terms.shape, dtype=float)
+        rows, cols = np.nonzero(valid)
+        present[rows, cols] = np.asarray(self._doc_terms[d[rows], terms[rows, cols]]).ravel()
+        return present.sum(axis=1) / valid.sum(axis=1)
+
     # ---------------------------------------------------------------- traffic and clicks
     def sample_queries(self, n: int, seed: int = 0, query_ids: np.ndarray | None = None) -> np.ndarray:
         """``n`` query ids drawn from the Zipf-like traffic (optionally restricted to ``query_ids``)."""
@@ -164,12 +168,20 @@ class SearchWorld:
         p = freq[ids] / freq[ids].sum()
         return ids[rng.choice(len(ids), size=n, p=p)]
 
-    def simulate(self, query_ids: np.ndarray, rankings: np.ndarray, seed: int = 0) -> np.ndarray:
-        """Clicks (bool, same shape as ``rankings``) of users shown ``rankings`` for ``query_ids``.
+    def pair_logit(self, query_ids: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
+        """Logit terms of attractiveness beside the grade: what makes clicks disagree with judges.
 
-        ``rankings`` is an (n, k) array of document ids, k <= 10, best first; -1 marks an empty
-        slot (never clicked). Users follow the world's planted position-based click model.
+        A snippet term per pair (noise, sd ``attract_noise``), the query's clickiness, and the
+        share of query words in the document (shown in bold in the snippet, which draws clicks
+        whatever the page's quality: Yue et al. 2010).
         """
+        q = np.asarray(query_ids, dtype=np.int64)
+        d = np.asarray(doc_ids, dtype=np.int64)
+        snippet = _pair_noise(q.ravel(), d.ravel(), len(self.documents), self.seed + 2).reshape(q.shape)
+        bold = self._overlap(q.ravel(), d.ravel()).reshape(q.shape) - 0.5
+        return self.attract_noise * snippet / (np.pi / np.sqrt(3.0)) + self._query_clickiness[q] + ATTRACT_MATCH * bold
+
+    def _check_rankings(self, query_ids: np.ndarray, rankings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(query_ids, dtype=np.int64)
         ranked = np.asarray(rankings, dtype=np.int64)
         if ranked.ndim != 2 or ranked.shape[0] != q.shape[0] or not 1 <= ranked.shape[1] <= PAGE_SIZE:
@@ -177,14 +189,30 @@ class SearchWorld:
                 f"rankings must be an (n, k) array with n = len(query_ids) = {q.shape[0]} and "
                 f"k in [1, {PAGE_SIZE}]; got shape {ranked.shape}"
             )
-        return self._clicks(q, ranked, self.examination, np.random.default_rng(check_seed(seed)))
+        return q, ranked
 
-    def _clicks(self, q: np.ndarray, ranked: np.ndarray, exam: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def _page_terms(self, q: np.ndarray, ranked: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         valid = ranked >= 0
-        grades = self.relevance(np.broadcast_to(q[:, None], ranked.shape), np.where(valid, ranked, 0))
-        examined = rng.random(ranked.shape) < exam[: ranked.shape[1]]
-        attracted = rng.random(ranked.shape) < self.click_given_grade[grades]
-        return examined & attracted & valid
+        qq = np.broadcast_to(q[:, None], ranked.shape)
+        docs = np.where(valid, ranked, 0)
+        return self.relevance(qq, docs) * valid, self.pair_logit(qq, docs), valid
+
+    def simulate(self, query_ids: np.ndarray, rankings: np.ndarray, seed: int = 0) -> np.ndarray:
+        """Clicks (bool, same shape as ``rankings``) of users shown ``rankings`` for ``query_ids``.
+
+        ``rankings`` is an (n, k) array of document ids, k <= 10, best first; -1 marks an empty
+        slot (never clicked). Users follow the world's click model (:mod:`utils.search_clicks`).
+        """
+        q, ranked = self._check_rankings(query_ids, rankings)
+        grades, logit, valid = self._page_terms(q, ranked)
+        rng = np.random.default_rng(check_seed(seed))
+        return simulate_clicks(grades, logit, valid, self.examination, self.trust_bias, self.cascade_stop, rng)[0]
+
+    def success_probability(self, query_ids: np.ndarray, rankings: np.ndarray) -> np.ndarray:
+        """Exact P(at least one click) of each page (shape (n,)), from the planted click model."""
+        q, ranked = self._check_rankings(query_ids, rankings)
+        grades, logit, valid = self._page_terms(q, ranked)
+        return success_probability(grades, logit, valid, self.examination, self.trust_bias)
 
     def click_log(
         self,
@@ -194,46 +222,60 @@ class SearchWorld:
         seed: int = 0,
         n_days: int = 28,
         authority_weight: float = 1.0,
+        intervention: str = "shuffle",
     ) -> pd.DataFrame:
         """A fresh click log from the production ranker (same world, optionally another bias).
 
-        ``authority_weight`` [0, 5] scales the "authority" term (old pages up) in the production
-        ranker's page order: 1.0 is the world's legacy ranker, 0.0 orders the page by keyword match
-        alone, so position is no longer confounded with age.
+        ``authority_weight`` [0, 5] scales the quality-and-age term in the production ranker's page
+        order: 1.0 is the world's legacy ranker, 0.0 orders the page by keyword match alone.
+        ``intervention`` says what the ``random_share`` slice sees: ``"shuffle"`` (the top ten by
+        match in a uniformly random order) or ``"swap"`` (the production page with its first result
+        swapped with the one at a uniformly drawn rank 2-10, logged in ``swap_rank``).
 
-        One row per shown result: ``impression_id, day, query_id, randomised, position, doc_id,
-        clicked``, plus the ground-truth columns ``examined`` and ``true_grade`` (never features).
+        One row per shown result: ``impression_id, day, query_id, randomised, swap_rank, position,
+        doc_id, clicked``, plus the ground-truth columns ``examined`` and ``true_grade`` (never features).
         """
         n_impressions = check_int("n_impressions", n_impressions, 1, 20_000_000)
         bias = self.position_bias if position_bias is None else check_float("position_bias", position_bias, 0.0, 3.0)
         share = self.random_share if random_share is None else check_float("random_share", random_share, 0.0, 0.5)
         n_days = check_int("n_days", n_days, 1, 3650)
         authority_weight = check_float("authority_weight", authority_weight, 0.0, 5.0)
+        check_choice("intervention", intervention, ("shuffle", "swap"))
         rng = np.random.default_rng(check_seed(seed))
         q = np.sort(self.sample_queries(n_impressions, seed=int(rng.integers(2**32))))
         q = rng.permutation(q)
         day = np.sort(rng.integers(0, n_days, size=n_impressions))
         randomised = rng.random(n_impressions) < share
         # Production: top 10 of the pool by keyword match plus per-impression noise (Gumbel),
-        # shown in order of authority.
+        # shown in order of match plus quality and authority.
         noisy = self._pool_score[q] + _JITTER * rng.gumbel(size=(n_impressions, POOL_SIZE))
         slots = np.argsort(-noisy, axis=1, kind="stable")[:, :PAGE_SIZE]
         key = np.take_along_axis(noisy + authority_weight * self._pool_authority[q], slots, axis=1)
         slots = np.take_along_axis(slots, np.argsort(-key, axis=1, kind="stable"), axis=1)
-        # Randomised slice: the deterministic top 10, in a uniformly random order.
-        shuffle = np.argsort(rng.random((n_impressions, PAGE_SIZE)), axis=1)
-        slots[randomised] = shuffle[randomised]
+        swap_rank = np.zeros(n_impressions, dtype=np.int8)
+        if intervention == "shuffle":  # the deterministic top 10, in a uniformly random order
+            shuffle = np.argsort(rng.random((n_impressions, PAGE_SIZE)), axis=1)
+            slots[randomised] = shuffle[randomised]
+        else:  # swap the first result with the one at rank k (k uniform in 2..10)
+            k = rng.integers(2, PAGE_SIZE + 1, size=n_impressions)
+            rows = np.nonzero(randomised)[0]
+            first, other = slots[rows, 0].copy(), slots[rows, k[rows] - 1].copy()
+            slots[rows, 0], slots[rows, k[rows] - 1] = other, first
+            swap_rank[rows] = k[rows]
         shown = np.take_along_axis(self._pool[q], slots, axis=1)
         grades = np.take_along_axis(self._pool_grade[q], slots, axis=1)
-        exam_curve = examination_curve(bias)
-        examined = rng.random(shown.shape) < exam_curve
-        clicked = examined & (rng.random(shown.shape) < self.click_given_grade[grades])
+        logit = self.pair_logit(np.broadcast_to(q[:, None], shown.shape), shown)
+        clicked, examined = simulate_clicks(
+            grades, logit, np.ones(shown.shape, dtype=bool), examination_curve(bias),
+            self.trust_bias, self.cascade_stop, rng,
+        )
         return pd.DataFrame(
             {
                 "impression_id": np.repeat(np.arange(n_impressions), PAGE_SIZE),
                 "day": np.repeat(day, PAGE_SIZE).astype(np.int16),
                 "query_id": np.repeat(q, PAGE_SIZE),
                 "randomised": np.repeat(randomised, PAGE_SIZE),
+                "swap_rank": np.repeat(swap_rank, PAGE_SIZE),
                 "position": np.tile(np.arange(1, PAGE_SIZE + 1, dtype=np.int8), n_impressions),
                 "doc_id": shown.ravel(),
                 "clicked": clicked.ravel(),
@@ -251,7 +293,9 @@ def make_search_world(
     n_topics: int = 20,
     position_bias: float = 1.0,
     random_share: float = 0.05,
-    click_noise: float = 0.05,
+    attract_noise: float = 0.8,
+    trust_bias: float = 0.15,
+    cascade_stop: float = 0.5,
     query_zipf: float = 1.0,
     n_days: int = 28,
 ) -> SearchWorld:
@@ -261,8 +305,10 @@ def make_search_world(
     ``n_documents`` [500, 1,000,000], ``n_queries`` [50, 1,000,000], ``n_impressions``
     [1,000, 20,000,000] (impressions in the click log, 10 rows each), ``n_topics`` [2, 200],
     ``position_bias`` [0, 3] (examination at rank r is ``r ** -position_bias``), ``random_share``
-    [0, 0.5] (share of impressions shown in random order), ``click_noise`` [0, 0.5] (click
-    probability of an examined irrelevant result), ``query_zipf`` [0, 3] (exponent of the query
+    [0, 0.5] (share of impressions with an intervention), ``attract_noise`` [0, 2] (sd, in logits, of
+    the snippet term that makes clicks disagree with grades), ``trust_bias`` [0, 0.5] (extra click
+    probability of an examined, unattractive result at rank 1; it falls like examination),
+    ``cascade_stop`` [0, 1] (P(leave) after clicking a grade-4 result), ``query_zipf`` [0, 3] (exponent of the query
     frequency law), ``n_days`` [1, 3650] (days the log spans).
     """
     seed = check_seed(seed)
@@ -272,7 +318,9 @@ def make_search_world(
     n_topics = check_int("n_topics", n_topics, 2, 200)
     position_bias = check_float("position_bias", position_bias, 0.0, 3.0)
     random_share = check_float("random_share", random_share, 0.0, 0.5)
-    click_noise = check_float("click_noise", click_noise, 0.0, 0.5)
+    attract_noise = check_float("attract_noise", attract_noise, 0.0, 2.0)
+    trust_bias = check_float("trust_bias", trust_bias, 0.0, 0.5)
+    cascade_stop = check_float("cascade_stop", cascade_stop, 0.0, 1.0)
     query_zipf = check_float("query_zipf", query_zipf, 0.0, 3.0)
     n_days = check_int("n_days", n_days, 1, 3650)
     rng = np.random.default_rng(seed)
@@ -395,15 +443,18 @@ def make_search_world(
             f"{POOL_SIZE} documents on its topic; raise n_documents or lower n_topics"
         )
     authority = _LEGACY_AGE * (1.0 - freshness[pool]) + _LEGACY_QUALITY * quality[pool]
+    clickiness = _QUERY_CLICKINESS * rng.standard_normal(n_q)
 
     world = SearchWorld(
         documents=documents,
         queries=queries,
         clicks=pd.DataFrame(),
         examination=examination_curve(position_bias),
-        click_given_grade=click_curve(click_noise),
         position_bias=position_bias,
         random_share=random_share,
+        attract_noise=attract_noise,
+        trust_bias=trust_bias,
+        cascade_stop=cascade_stop,
         seed=seed,
         _doc_terms=doc_terms.tocsr(),
         _query_terms=q_terms,
@@ -411,6 +462,7 @@ def make_search_world(
         _pool_score=pool_score,
         _pool_authority=authority,
         _pool_grade=np.zeros_like(pool, dtype=np.int8),
+        _query_clickiness=clickiness,
     )
     object.__setattr__(world, "_pool_grade", world.relevance(np.repeat(np.arange(n_q)[:, None], POOL_SIZE, axis=1), pool))
     log = world.click_log(n_impressions, seed=int(rng.integers(2**32)), n_days=n_days)

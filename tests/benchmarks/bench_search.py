@@ -1,4 +1,4 @@
-"""Benchmarks of the search world: generation time and scaling, and serving latency.
+"""Benchmarks of the search world: generation time and scaling, click simulation, serving latency.
 
 ``run()`` returns rows for ``make bench``. Serving mirrors notebook 11: BM25 top-100 from an
 inverted index (a sparse term x document matrix), then a LambdaMART re-rank of the 100, one query
@@ -76,8 +76,22 @@ def _serving_latency(n_calls: int = 1_000) -> tuple[float, float]:
     return float(p50), float(p99)
 
 
+def _simulation_seconds(n_pages: int = 100_000) -> float:
+    # The click model (examination, attractiveness, trust bias, cascade) on n_pages production pages.
+    world = make_search_world(seed=0, n_impressions=1_000)
+    q = world.sample_queries(n_pages, seed=2)
+    pages = world._pool[q][:, :10]
+    start = time.perf_counter()
+    world.simulate(q, pages, seed=3)
+    world.success_probability(q, pages)
+    return time.perf_counter() - start
+
+
 def run() -> list[dict]:
     rows = []
+    simulation = min(_simulation_seconds() for _ in range(2))
+    rows.append(dict(benchmark="search click model: simulate + exact success, 100k pages",
+                     value=round(simulation, 2), unit="s", bar="<= 5 s", holds=simulation <= 5))
     base = min(_generation_seconds(300_000, 8_000) for _ in range(2))  # best of two: shared machine
     rows.append(dict(benchmark="search world, default (8k docs, 300k pages = 3M log rows)",
                      value=round(base, 2), unit="s", bar="<= 15 s", holds=base <= 15))
