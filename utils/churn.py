@@ -9,8 +9,9 @@ One call, :func:`make_churn_world`, builds a subscription business observed for 
 - ``tickets``, ``price_changes`` and ``cancel_page_visits``: timestamped event logs;
 - ``campaign_log``: a past randomised retention campaign (treated vs control, churn within the
   horizon), for learning who the offer changes;
-- ground truth: the weekly churn hazard behind every label, each customer's response to the
-  offer at the decision week (persuadable, sure thing, lost cause, sleeping dog), and a campaign
+- ground truth: the weekly churn hazard behind every label, each customer's paired potential
+  outcomes at the decision week (churns with / without the offer, on the same random draws), the
+  outcome type they imply (persuadable, sure thing, lost cause, sleeping dog), and a campaign
   simulator, :meth:`ChurnWorld.run_campaign`, with common random numbers so that "contacted" and
   "not contacted" are compared on the same future.
 
@@ -34,10 +35,18 @@ PLAN_SHARE = np.array([0.45, 0.35, 0.20])
 PLAN_HAZARD = np.array([0.3, 0.0, -0.4])  # log-odds shift of the weekly hazard per plan
 MIN_HISTORY_WEEKS = 8  # a customer needs this much history to be eligible at a snapshot
 OFFER_RESPONSES = ("persuadable", "sure thing", "lost cause", "sleeping dog")
-#: Hazard multiplier of the retention offer (a discount) for each response type, in that order.
-OFFER_MULTIPLIER = np.array([0.3, 0.9, 1.0, 1.4])
-PRICE_WINDOW_WEEKS = 12  # a price rise this recent makes a customer persuadable by a discount
-DORMANT_LEVEL = -1.7  # latent engagement below this: a dormant subscriber (contact wakes them)
+PRICE_WINDOW_WEEKS = 12  # a price rise this recent makes a discount answer the customer's grievance
+#: The offer multiplies the weekly hazard by exp(log-multiplier); the log-multiplier is a sum of
+#: these terms (see :func:`offer_log_multiplier` and the data card for the realism targets).
+OFFER_EFFECT = {
+    "base": -0.10,          # everyone: a small goodwill effect of a discount
+    "price_hit": -0.45,     # per unit of (recent rise / 20 %): the discount undoes the grievance
+    "basic_plan": -0.15,    # basic-plan customers are more price-sensitive
+    "new_customer": -0.15,  # tenure under 26 weeks: still forming the habit
+    "dormancy": 0.20,       # per unit of dormancy (latent engagement below -1, capped at 1.5)
+    "service": 0.10,        # a discount to someone whose service is broken irritates
+    "noise_sd": 0.25,       # unobservable individual differences
+}
 
 
 @dataclass(frozen=True)
@@ -134,9 +143,27 @@ class ChurnWorld:
         )
 
 
-def _offer_response(dormant: np.ndarray, service: np.ndarray, price_hit: np.ndarray) -> np.ndarray:
-    """Offer-response codes (index into OFFER_RESPONSES); priority: dormant, service, price."""
-    return np.select([dormant, service, price_hit], [3, 2, 0], default=1)
+def offer_log_multiplier(
+    price_hit: np.ndarray, basic_plan: np.ndarray, new_customer: np.ndarray,
+    engagement: np.ndarray, service: np.ndarray, noise: np.ndarray,
+) -> np.ndarray:
+    """Log of the factor by which the retention offer multiplies a customer's weekly hazard.
+
+    Negative: the offer lowers the hazard. ``price_hit`` is the size of a price rise in the last
+    ``PRICE_WINDOW_WEEKS`` weeks in units of 20 % (0 if none); ``engagement`` is the latent
+    engagement the week before; ``noise`` is the customer's unobservable term (standard normal).
+    """
+    e = OFFER_EFFECT
+    dormancy = np.clip(-(engagement + 1.0), 0.0, 1.5)
+    return (e["base"] + e["price_hit"] * price_hit + e["basic_plan"] * basic_plan
+            + e["new_customer"] * new_customer + e["dormancy"] * dormancy
+            + e["service"] * service + e["noise_sd"] * noise)
+
+
+def outcome_types(churns_without: np.ndarray, churns_with: np.ndarray) -> np.ndarray:
+    """Codes into OFFER_RESPONSES from paired potential outcomes (same future, offer or not)."""
+    without, with_ = np.asarray(churns_without, bool), np.asarray(churns_with, bool)
+    return np.select([without & ~with_, ~without & ~with_, without & with_], [0, 1, 2], default=3)
 
 
 def make_churn_world(
@@ -233,10 +260,14 @@ def make_churn_world(
     )
     hazard = 1.0 / (1.0 + np.exp(-logit))
 
-    # --- offer response, as a function of the state at a given week -------------------------------
-    def response_at(week: int) -> np.ndarray:
-        price_hit = (week - rise_week > 0) & (week - rise_week <= PRICE_WINDOW_WEEKS)
-        return _offer_response(z[:, week - 1] < DORMANT_LEVEL, service, price_hit)
+    # --- the offer's effect, as a function of the state at a given week ----------------------------
+    offer_noise = rng.standard_normal(n)
+
+    def multiplier_at(week: int) -> np.ndarray:
+        hit = (week - rise_week > 0) & (week - rise_week <= PRICE_WINDOW_WEEKS)
+        return np.exp(offer_log_multiplier(
+            hit * rise_pct / 0.2, plan == 0, (week - signup) < 26, z[:, week - 1], service,
+            offer_noise))
 
     # --- churn with common random numbers; the past campaign changes the hazard of the treated ---
     u = rng.random((n, n_total))
@@ -252,7 +283,7 @@ def make_churn_world(
     treated = in_campaign & (rng.random(n) < treat_share)
     effective = hazard.copy()
     window = slice(campaign_week, campaign_week + horizon)
-    campaign_multiplier = OFFER_MULTIPLIER[response_at(campaign_week)]
+    campaign_multiplier = multiplier_at(campaign_week)
     effective[treated, window] = np.minimum(
         hazard[treated, window] * campaign_multiplier[treated, None], 1.0
     )
@@ -306,24 +337,27 @@ def make_churn_world(
     # --- ground truth at the decision week -----------------------------------------------------
     d = n_weeks
     eligible = (signup <= d - MIN_HISTORY_WEEKS) & (churn >= d)
-    response = response_at(d)
-    multiplier = OFFER_MULTIPLIER[response]
+    multiplier = multiplier_at(d)
     future = slice(d, d + horizon)
     h0 = effective[:, future]
     h1 = np.minimum(h0 * multiplier[:, None], 1.0)
     p0 = 1.0 - np.prod(1.0 - h0, axis=1)
     p1 = 1.0 - np.prod(1.0 - h1, axis=1)
     u_future = u[:, future]
+    churns_without = (u_future < h0).any(axis=1) & eligible
+    churns_with = (u_future < h1).any(axis=1) & eligible
+    response = outcome_types(churns_without, churns_with)
     current_price = np.where(rise_week < d, np.round(start_price * (1 + rise_pct), 2), start_price)
     truth = pd.DataFrame({
         "customer_id": ids,
         "eligible": eligible,
         "offer_response": pd.Categorical.from_codes(response, categories=list(OFFER_RESPONSES)),
+        "offer_multiplier": multiplier,
         "p_churn_without_offer": p0,
         "p_churn_with_offer": p1,
         "true_uplift": p0 - p1,  # reduction in churn probability caused by the offer
-        "churns_without_offer": (u_future < h0).any(axis=1) & eligible,
-        "churns_with_offer": (u_future < h1).any(axis=1) & eligible,
+        "churns_without_offer": churns_without,
+        "churns_with_offer": churns_with,
         "value_weight": current_price / current_price[eligible].mean() if eligible.any() else 1.0,
         "engagement": z[:, d - 1],
         "service_issue": service,
