@@ -16,51 +16,52 @@
 # %% [markdown]
 # # 10 · Fraud detection
 #
-# *Catch stolen cards in a few milliseconds without drowning the review team — and prove every step with numbers.*
+# *Decide, in a few milliseconds, whether to approve, decline or challenge a card payment — and price every choice in money.*
 #
 # about 100 min · needs: [00 · Course map](00_course_map.ipynb), some pandas; notebooks 03–08 go deeper into each step
 #
-# **15-minute path:** 3 · Data and features (velocity, and leakage measured), 4 · Model (the ladder against the
-# oracle), 6 · Evaluation (PR-AUC, and a threshold from costs), 8 · Monitoring and iteration (drift, and why
-# blocked payments never get labels).
+# **15-minute path:** 1 · Clarify the problem (the issuer's four decisions), 4 · Model (the ladder against the
+# oracle), 6 · Evaluation (a threshold from costs at four seeds, per-card precision, the counterfactual estimate),
+# 8 · Monitoring and iteration (drift in money per day, and the segment monitor that sees it first).
 #
 # *Navigation:* ← [09 · Recommendations](09_case_recommendations.ipynb) · [Course map](00_course_map.ipynb) · [11 · Search ranking](11_case_search_ranking.ipynb) →
 #
 # **You will be able to:**
-# - compute point-in-time velocity features and show, with numbers, how much they are worth;
-# - test a label-derived feature for leakage by scoring it twice: offline, and on the weeks after deployment;
-# - choose an alert threshold from costs rather than 0.5, and say what it saves per day;
-# - serve the model in real time with online feature state that matches the offline features exactly;
-# - explain why fraud models decay, what monitoring sees it, and why blocked payments never get labels.
+# - compute point-in-time velocity features, and audit a label-derived feature for leakage before launch;
+# - choose between approve, step-up and decline from costs, and say how stable that threshold is across seeds;
+# - report per-card precision at the review team's daily budget beside per-payment recall;
+# - estimate what a new threshold would cost from logged data with known propensities;
+# - monitor a fraud model in money per day, with a segment monitor and noise bands.
 
 # %% tags=["parameters"]
 # Parameters: change them and re-run the whole notebook. The next cell lists each knob's valid
 # range; at the defaults the scorecard asserts its claims, with other values it reports them.
-# (A 300k-transaction world keeps the run near 30 s on a 2-core laptop.)
 SEED = 0
 N_TRANSACTIONS = 300_000
 N_DAYS = 150
-BASE_RATE = 0.009           # expected share of fraud (valid range in the knobs table below)
+BASE_RATE = 0.008           # expected share of fraud (valid range in the knobs table below)
 LABEL_DELAY_DAYS = 7.0      # mean days until a chargeback arrives
-DRIFT_DAY = 110             # a new fraud pattern starts on this day
+DRIFT_DAY = 110             # card testing and cash-out start on this day
 TRAIN_START, TRAIN_END = 7, 77   # training window (days); the first week only warms up history
 DEPLOY_DAY = 84             # the model goes live; the week in between is the label-delay gap
-RETRAIN_DAY = 131           # monitoring retrains on recent data on this day
+RETRAIN_DAY = 131           # monitoring retrains the model on this day
+ALERTS_PER_DAY = 30         # cards the review team can investigate per day
 
 # %% tags=["knobs"]
 from utils.knobs import Knob, check_knobs, knob_table
 
 KNOBS = [
     Knob("SEED", 0, 0, 2**32 - 1, "seed of the world and every model"),
-    Knob("N_TRANSACTIONS", 300_000, 100_000, 400_000, "payments in the synthetic world"),
+    Knob("N_TRANSACTIONS", 300_000, 150_000, 400_000, "payments in the synthetic world"),
     Knob("N_DAYS", 150, 140, 180, "days of history"),
-    Knob("BASE_RATE", 0.009, 0.001, 0.01, "expected share of fraud over the whole history"),
+    Knob("BASE_RATE", 0.008, 0.002, 0.01, "expected share of fraud over the whole history"),
     Knob("LABEL_DELAY_DAYS", 7.0, 1.0, 30.0, "mean days until a chargeback arrives"),
-    Knob("DRIFT_DAY", 110, 91, 124, "day the new fraud pattern starts"),
+    Knob("DRIFT_DAY", 110, 91, 124, "day card testing and cash-out start"),
     Knob("TRAIN_START", 7, 0, 21, "first training day"),
     Knob("TRAIN_END", 77, 42, 84, "training stops before this day"),
     Knob("DEPLOY_DAY", 84, 77, 103, "day the model goes live"),
     Knob("RETRAIN_DAY", 131, 117, 143, "day monitoring retrains the model"),
+    Knob("ALERTS_PER_DAY", 30, 5, 100, "cards the review team investigates per day"),
 ]
 AT_DEFAULTS = check_knobs(KNOBS, globals())   # ValueError names knob, value and range
 if not (TRAIN_START < TRAIN_END <= DEPLOY_DAY and DEPLOY_DAY + 7 <= DRIFT_DAY
@@ -79,7 +80,7 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # LightGBM threads yield when the machine is busy
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
 import lightgbm as lgb
@@ -89,7 +90,7 @@ import pandas as pd
 import sklearn
 from IPython.display import display
 from ipywidgets import FloatSlider, interact
-from scipy.optimize import brentq
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -110,20 +111,23 @@ use_course_style()
 # %% [markdown]
 # ## 1. Clarify the problem
 #
-# We are the card issuer. Every card payment asks us for an authorisation, and we answer
-# *approve*, *review* (hold it and let an analyst look) or *decline*. The business metric is money:
+# We are the card issuer. Every payment asks us for an authorisation, and the answer must fit
+# inside the card network's window (about `100` ms end to end; the model gets **`10` ms**). A
+# card-present payment cannot wait for a human, so there are four answers, each with a price:
 #
-# - **fraud loss** — a fraud we approve costs its full amount (the chargeback);
-# - **false declines** — blocking a good customer costs friction: an angry call, a card left in the drawer;
-# - **review cost** — each alert an analyst opens costs a few minutes of their time.
+# | decision | when it is used | cost if the payment was genuine | cost if it was fraud |
+# |---|---|---|---|
+# | **approve** | the default | 0 | its amount (the chargeback) |
+# | **decline** | risky card-present payment | `15`: an angry call, a card left in the drawer | 0 |
+# | **step-up** (one-time code, 3-D Secure) | risky online payment | `2`: some customers give up | `0.1` × amount: a tenth of fraudsters pass |
+# | **approve and review** | the riskiest cards of the day | `5` of analyst time per card | the payment is lost, but the card is blocked: its *later* frauds are stopped |
 #
-# Assumptions we state out loud, as in an interview: the decision must fit inside the card
-# network's authorisation window (about `100` ms end to end), so the model gets **`10` ms**; a
-# mid-size issuer sees about two thousand transactions per second at peak; the review team can open a
-# fixed number of alerts per day. Our synthetic world is a small slice of that issuer, with the
-# ground truth attached.
+# The review team investigates **`30` cards a day** (`ALERTS_PER_DAY`). The business metric is
+# money: fraud losses plus friction plus review time, per day. Our synthetic world is a small slice
+# of an issuer, with the ground truth attached.
 
 # %%
+DECLINE_FRICTION, STEP_UP_FRICTION, STEP_UP_PASS, REVIEW_COST = 15.0, 2.0, 0.1, 5.0
 world = make_fraud_world(n_transactions=N_TRANSACTIONS, n_days=N_DAYS, base_rate=BASE_RATE,
                          label_delay_days=LABEL_DELAY_DAYS, drift_day=DRIFT_DAY, seed=SEED)
 tx = world.transactions
@@ -131,73 +135,79 @@ fraud = tx["is_fraud"] == 1
 print(f"{len(tx):,} transactions over {N_DAYS} days = {len(tx) / N_DAYS:,.0f} per day, "
       f"{world.config['n_cards']:,} cards, {world.config['n_terminals']:,} terminals")
 print(f"fraud rate {fraud.mean():.3%} (1 in {1 / fraud.mean():.0f}); "
-      f"median amount: fraud {tx.loc[fraud, 'amount'].median():.2f}, "
-      f"legitimate {tx.loc[~fraud, 'amount'].median():.2f}")
-tx.head(3)
+      f"median amount: fraud {tx.loc[fraud, 'amount'].median():.2f}, genuine {tx.loc[~fraud, 'amount'].median():.2f}")
+tx.groupby("pattern", observed=True).agg(payments=("is_fraud", "size"), fraud_rate=("is_fraud", "mean"),
+                                          median_amount=("amount", "median")).round(3)
 
 # %% [markdown]
-# About one payment in a hundred is fraud, and a fraud's median amount is about twice a good
-# payment's (the two medians above). Compare that with what a false alarm costs — a few minutes
-# of review plus some friction, call it `5 + 15 = 20` — and the asymmetry that drives the whole
-# design is visible: a typical missed fraud costs two to three times a false alarm, a large one
-# far more. The last four columns (`is_fraud`,
-# `scenario`, `label_available_at`, `true_prob`) are the ground truth; no model may see them.
+# The world is hard the way real card data is (sources in `datasets/fraud.md`): genuine
+# customers do things that look like fraud — sprees and trips abroad, large purchases, a new
+# phone, night payments (the table) — and fraud comes in five mechanisms (stolen cards, skimmed
+# terminals, account takeovers, and from day `110` card testing followed by a cash-out) plus a
+# background that no feature can see. Real card
+# fraud is usually rarer (Correa Bahnsen et al. 2013 cite rates from a few in a hundred thousand
+# payments to one in two hundred); we keep more, so that a 30-second notebook has a few hundred frauds to learn from. The last
+# columns of `tx` (`is_fraud`, `scenario`, `pattern`, `chargeback`, `label_available_at`,
+# `true_prob`) are the ground truth; no model may see them.
 
 # %% [markdown]
 # ## 2. Frame it as an ML problem
 #
 # - **Task:** binary classification. The model outputs a *probability* of fraud; a policy turns
-#   it into approve / review / decline using costs (section 6), not a fixed `0.5`.
-# - **Label:** a chargeback — the cardholder disputes the payment. It is a proxy for fraud that
-#   arrives **late**: the label exists only from `label_available_at` on.
-# - **Imbalance:** about 1 % positives, so accuracy is meaningless (always saying "legitimate" is
-#   right about every payment but the one in a hundred). We use cost, and **PR-AUC**: rank the payments by score and walk down the
-#   list; *precision* is the share of alerts so far that are fraud, *recall* the share of all
-#   frauds caught so far. PR-AUC (average precision) averages precision over every recall level:
-#   a random ranking scores the fraud rate, a perfect one 1.
+#   it into one of the four decisions using costs (section 6), not a fixed `0.5`.
+# - **Labels come from two feeds** (Dal Pozzolo et al. 2017 call them *feedbacks* and *delayed
+#   supervised samples*): the review team's verdicts on the cards it investigates, within a day,
+#   and **chargebacks** — disputes by cardholders — for everything else, days to weeks late. A
+#   chargeback is a noisy proxy: some frauds are never disputed, and some disputes are "friendly
+#   fraud" (the customer forgot, or lies).
+# - **Imbalance:** under 1 % positives, so accuracy is meaningless. We use cost, and **PR-AUC**:
+#   rank payments by score and walk down the list; *precision* is the share of alerts so far that
+#   are fraud, *recall* the share of all frauds caught so far; PR-AUC (average precision) averages
+#   precision over recall levels: a random ranking scores the fraud rate, a perfect one 1.
 #
-# How late is late? The next cell measures the delay and what share of labels exists after a week.
+# How late and how noisy? The next cell measures both.
 
 # %%
-delay_days = (tx.loc[fraud, "label_available_at"] - tx.loc[fraud, "timestamp"]) / pd.Timedelta(days=1)
-known_after = {d: float((delay_days <= d).mean()) for d in (1, 3, 7, 14, 28)}
-print("share of fraud labels known after  " +
-      "   ".join(f"{d} days: {share:.3f}" for d, share in known_after.items()))
-print(f"mean delay {delay_days.mean():.1f} days, median {delay_days.median():.1f} days")
+cb = tx["chargeback"] == 1
+delay_days = (tx.loc[cb, "label_available_at"] - tx.loc[cb, "timestamp"]) / pd.Timedelta(days=1)
+known_after = {d: float((delay_days <= d).mean()) for d in (1, 7, 14, 28)}
+print("share of chargebacks arrived after  " + "   ".join(f"{d} days: {s:.3f}" for d, s in known_after.items()))
+print(f"frauds never disputed: {(fraud & ~cb).sum() / fraud.sum():.3f} of frauds; "
+      f"chargebacks that were not fraud: {(cb & ~fraud).sum() / cb.sum():.3f} of chargebacks")
 
 fig, ax = plt.subplots()
 ax.hist(delay_days, bins=60, color="tab:red", alpha=0.8)
 ax.axvline(delay_days.mean(), color="k", ls="--", label=f"mean delay ({delay_days.mean():.1f} days)")
-ax.set(xlabel="days from transaction to chargeback", ylabel="fraud transactions",
-       title=f"Chargebacks trickle in: a week after a fraud, {1 - known_after[7]:.0%} of labels are still missing")
+ax.set(xlabel="days from payment to chargeback", ylabel="chargebacks",
+       title=f"Chargebacks trickle in: a week after a payment, {1 - known_after[7]:.0%} are still missing")
 ax.legend()
 plt.show()
 
 # %% [markdown]
-# The printed shares are the cumulative fraction of chargebacks that have arrived: a fraud from yesterday almost never has its label yet (0.032 after one day), after a week 0.597
-# have arrived — so about two in five are still missing — and even after two weeks only 0.913 have. The mean delay is
-# 6.9 days, the median 5.8: a long right tail of slow disputes. Two
-# consequences follow: training data needs a **gap** before the training cut-off (section 5),
-# and any feature built from labels may use only labels **already known** at prediction time
-# (section 3).
+# A chargeback from yesterday almost never exists yet (0.033 after one day); after a week 0.593
+# have arrived, after two weeks 0.912. And the label is noisy in both directions: 0.100 of frauds
+# are never disputed (the model is taught they were genuine), and 0.158 of chargebacks were not
+# fraud. Consequences: training needs a **gap** before the cut-off (section 5), any feature
+# built from labels may use only labels **already arrived** at prediction time (section 3), and no
+# model can reach a precision of 1 on labels like these.
 
 # %% [markdown]
 # ## 3. Data and features
 #
 # A stolen card rarely looks strange on its own: the amount is ordinary, the shop is ordinary.
 # What gives it away is *rhythm* — six purchases in half an hour from a card that buys twice a
-# week. So for every transaction we compute what the card, its device and its terminal did
+# week. So for every payment we compute what the card, its device and its terminal did
 # **before** it, using only events that had already happened:
 #
 # | family | features | catches |
 # |---|---|---|
-# | transaction | `amount`, `hour`, `channel`, `is_foreign` | little on its own |
-# | card velocity | counts and sums over the last hour, day and week; seconds since the previous payment; amount ÷ the card's 30-day mean | stolen-card bursts |
-# | device | earlier uses of this device by this card | account takeover |
-# | terminal risk | chargebacks *received* for the terminal in the last `7` and `28` days, as counts and per payment | compromised terminals |
+# | transaction | `amount`, `hour`, `is_online`, `is_atm`, `is_foreign` | little on its own |
+# | card velocity | counts and sums over the last hour, day and week; tiny payments in the last week; seconds since the previous payment; amount ÷ the card's 30-day mean | stolen cards, card testing, cash-out |
+# | device | earlier uses of this device by this card | account takeover from a new device |
+# | terminal risk | chargebacks *received* for the terminal in the last `7` and `28` days, as counts and per payment | skimmed terminals |
 #
-# The windows are computed in one vectorised pass: sort by (entity, time), then a binary search
-# finds where each window starts, and a cumulative sum gives the window's total.
+# The windows are computed in one vectorised pass: sort by (entity, time), a binary search finds
+# where each window starts, and a cumulative sum gives the window's total.
 
 # %%
 HOUR, DAY = 3600, 86_400
@@ -221,35 +231,39 @@ def past_window(entity, t, cents, window):
 
 
 # %%
-def chargebacks_received(tx, entity, t, window, label_col="label_available_at"):
+def chargebacks_received(tx, entity, t, window, arrival=None):
     # Chargebacks for the same entity that ARRIVED in (t - window, t]: labels known at time t.
-    is_fraud = tx["is_fraud"].to_numpy() == 1
-    arrived = np.sort(entity[is_fraud] * 10**9 + seconds(tx.loc[is_fraud, label_col]))
+    # `arrival` (seconds) defaults to the true arrival time; section 7 passes a lagged feed.
+    disputed = tx["chargeback"].to_numpy() == 1
+    arrival = seconds(tx["label_available_at"]) if arrival is None else arrival
+    arrived = np.sort(entity[disputed] * 10**9 + arrival[disputed])
     now = entity * 10**9 + t
     return np.searchsorted(arrived, now, "right") - np.searchsorted(arrived, now - window, "right")
 
 
 def leaky_chargebacks(tx, entity, window_days):
-    # The classic mistake: join a daily table of terminal fraud counts built from TODAY's label
-    # table, on the transaction date. It counts frauds whose chargeback had not arrived yet.
-    day, is_fraud = tx["day"].to_numpy(), tx["is_fraud"].to_numpy() == 1
+    # The classic mistake: join a daily table of terminal chargebacks built from TODAY's label
+    # table, on the payment date. It counts disputes that had not arrived yet.
+    day, disputed = tx["day"].to_numpy(), tx["chargeback"].to_numpy() == 1
     grid = np.zeros((entity.max() + 1, day.max() + 2))
-    np.add.at(grid, (entity[is_fraud], day[is_fraud] + 1), 1)
+    np.add.at(grid, (entity[disputed], day[disputed] + 1), 1)
     cumulative = grid.cumsum(axis=1)
     return cumulative[entity, day + 1] - cumulative[entity, np.maximum(day + 1 - window_days, 0)]
 
 
 # %%
-def build_features(tx, leaky=False):
+def build_features(tx, leaky=False, arrival=None):
     t, card, term = seconds(tx["timestamp"]), tx["customer_id"].to_numpy(), tx["terminal_id"].to_numpy()
     cents = np.round(tx["amount"].to_numpy() * 100).astype(np.int64)
     f = pd.DataFrame({"amount": tx["amount"], "hour": tx["hour"],
-                      "channel": tx["channel"].cat.codes.astype(np.int64),
+                      "is_online": (tx["channel"] == "online").astype(np.int64),   # one-hot channel
+                      "is_atm": (tx["channel"] == "atm").astype(np.int64),
                       "is_foreign": (tx["country"] != tx["card_country"]).astype(np.int64)})
     for name, window in [("1h", HOUR), ("24h", DAY), ("7d", 7 * DAY)]:
         f[f"card_n_{name}"], total = past_window(card, t, cents, window)
         if name != "7d":
             f[f"card_sum_{name}"] = total / 100
+    f["card_tiny_7d"] = past_window(card, t, (cents < 500).astype(np.int64), 7 * DAY)[1]  # payments < 5
     n30, s30 = past_window(card, t, cents, 30 * DAY)
     f["amount_vs_card_30d"] = np.where(n30 > 0, cents * n30 / np.maximum(s30, 1), np.nan)
     previous = tx.groupby("customer_id")["timestamp"].shift()           # rows are in time order
@@ -258,7 +272,7 @@ def build_features(tx, leaky=False):
     f["device_prior_uses"] = np.where(tx["device_id"].to_numpy() >= 0, uses, np.nan)
     for days in (7, 28):
         received = (leaky_chargebacks(tx, term, days) if leaky
-                    else chargebacks_received(tx, term, t, days * DAY))
+                    else chargebacks_received(tx, term, t, days * DAY, arrival))
         f[f"term_cb_{days}d"] = received
         f[f"term_cb_rate_{days}d"] = received / (past_window(term, t, cents, days * DAY)[0] + 1)
     return f
@@ -268,44 +282,42 @@ def build_features(tx, leaky=False):
 features = build_features(tx)
 leaky_features = build_features(tx, leaky=True)
 FEATURES = list(features.columns)
-VELOCITY = [c for c in FEATURES if c.startswith(("card_", "term_"))] + ["secs_since_prev"]
-print(f"{len(FEATURES)} features for {len(tx):,} transactions "
-      f"({len(VELOCITY)} of them velocity / history windows)")
+FAMILIES = {"card velocity": [c for c in FEATURES if c.startswith("card_")] + ["secs_since_prev", "amount_vs_card_30d"],
+            "device": ["device_prior_uses"], "terminal risk": [c for c in FEATURES if c.startswith("term_")]}
+print(f"{len(FEATURES)} features for {len(tx):,} payments; families: "
+      + ", ".join(f"{name} {len(cols)}" for name, cols in FAMILIES.items()))
 first_burst = tx.index[(tx["scenario"] == 1) & (tx["day"] >= 30)][0]   # one stolen card's story
 card_rows = tx.index[tx["customer_id"] == tx.loc[first_burst, "customer_id"]]
 at = card_rows.get_loc(first_burst)
-shown = card_rows[max(at - 3, 0):at + 6]
-tx.loc[shown, ["timestamp", "amount", "scenario", "is_fraud"]].join(
-    features.loc[shown, ["card_n_1h", "card_sum_1h", "secs_since_prev", "amount_vs_card_30d"]].round(3))
+shown = card_rows[max(at - 2, 0):at + 5]
+tx.loc[shown, ["timestamp", "amount", "pattern", "is_fraud"]].join(
+    features.loc[shown, ["card_n_1h", "secs_since_prev", "amount_vs_card_30d"]].round(3))
 
 # %% [markdown]
-# The three ordinary payments before the burst are hours to days apart (`secs_since_prev`
-# between 22,451 and 141,182 seconds) and each has an empty one-hour window. Then the burst
-# (scenario 1): five more payments minutes apart (92 to 499 seconds), and `card_n_1h`
-# climbs 1, 2, 3, 4, 5. Look at the burst's **first** payment: its window is empty and its amount
-# is ordinary (0.385 of the card's 30-day mean), so no feature can see it — a limit we meet again
-# when we compare the model with the oracle.
+# The payments before the stolen card's first use are hours to days apart and have an empty
+# one-hour window; then the thief's payments come minutes apart and `card_n_1h` climbs. The
+# burst's **first** payment has an empty window and no feature can see it. And genuine sprees
+# and trips look just like this: the pattern table of section 1 counts them.
 #
 # > **Say it in the interview:** "The strongest fraud features are per-entity velocity aggregates
 # > over several windows — card, device, terminal — computed as of the transaction time and
 # > served from a streaming store."
 
 # %% [markdown]
-# ### Leakage, measured
+# ### Leakage: a time split does not reveal it, an as-of audit does
 #
-# The terminal-risk feature is the dangerous one: it is built from labels, and labels arrive
-# late. The leaky version joins a daily terminal fraud table built from today's label table — it
-# counts frauds whose chargeback had *not* arrived at the time of the payment (including, often,
-# the payment itself). We train the same model on each version and evaluate it twice: **offline**
-# on a random 30 % of the training period (what a hurried team would report), and on **the
-# future** — the weeks after deployment, where the production pipeline can only compute the
-# honest version, because the labels do not exist yet.
+# The terminal-risk feature is built from labels, and labels arrive late. The leaky version
+# joins a daily terminal chargeback table built from *today's* label table: it counts disputes
+# that had not arrived when the payment was made. We train the same model on each version and
+# score it three ways: on a **random** `30 %` of the training period, on a **time-split backtest**
+# (train on the first weeks, test on the last two, features from the same table), and on **the
+# future** after deployment, where production can only compute the honest version.
 #
-# **Predict, then run:** offline, the leaky model will look better — that is why teams ship it.
-# On the future weeks, will it beat the honest model, match it, or fall below it?
+# **Predict, then run:** the time-split backtest is the usual defence against leakage. Will it
+# show the leaky model's fall?
 
 # %%
-# Small trees, strong regularisation, row/feature subsampling: ~1,000 positives do not support more.
+# Small trees, strong regularisation, row/feature subsampling: a few hundred positives do not support more.
 LGB_PARAMS = dict(objective="binary", learning_rate=0.1, num_leaves=7, min_child_samples=100,
                   lambda_l2=10.0, feature_fraction=0.8, bagging_fraction=0.5, bagging_freq=1,
                   max_bin=63, deterministic=True, force_row_wise=True, num_threads=2, seed=SEED,
@@ -320,65 +332,84 @@ def pr_auc(y, score):
     return round(float(average_precision_score(y, score)), 3)
 
 
+def labels_known_at(tx, day_cut):
+    # Chargebacks that have arrived by the start of `day_cut`: the slow, noisy label feed.
+    return ((tx["chargeback"] == 1) & (tx["label_available_at"] <= START + pd.Timedelta(days=day_cut))).to_numpy().astype(int)
+
+
 day = tx["day"].to_numpy()
 y_true = tx["is_fraud"].to_numpy()
-deploy_time = START + pd.Timedelta(days=DEPLOY_DAY)
-y_known = (fraud & (tx["label_available_at"] <= deploy_time)).to_numpy().astype(int)  # labels we have
+y_known = labels_known_at(tx, DEPLOY_DAY)
 train = (day >= TRAIN_START) & (day < TRAIN_END)
 future = (day >= DEPLOY_DAY) & (day < DRIFT_DAY)
 
 # %%
 rng = np.random.default_rng(SEED)
-in_sample = train & (rng.random(len(tx)) < 0.7)   # random split inside the training period
+in_sample = train & (rng.random(len(tx)) < 0.7)                     # random split inside training
 held_out = train & ~in_sample
+early, late = train & (day < TRAIN_END - 14), train & (day >= TRAIN_END - 14)   # time split
 leak_rows = []
 for name, table in [("honest", features), ("leaky", leaky_features)]:
-    model = fit_lgbm(table.loc[in_sample, FEATURES], y_known[in_sample])
-    offline = pr_auc(y_known[held_out], model.predict(table.loc[held_out, FEATURES]))
-    on_future = pr_auc(y_true[future], model.predict(features.loc[future, FEATURES]))  # production features
-    leak_rows.append({"terminal risk": name, "PR-AUC offline (random split)": offline,
-                      "PR-AUC on the future": on_future})
+    random_model, early_model = fit_lgbm(table.loc[in_sample], y_known[in_sample]), fit_lgbm(table.loc[early], y_known[early])
+    leak_rows.append({"terminal risk": name,
+                      "random split": pr_auc(y_known[held_out], random_model.predict(table.loc[held_out])),
+                      "time-split backtest": pr_auc(y_known[late], early_model.predict(table.loc[late])),
+                      "the future (production features)": pr_auc(y_true[future], random_model.predict(features.loc[future]))})
 leak_table = pd.DataFrame(leak_rows).set_index("terminal risk")
 leak_table
 
 # %% [markdown]
-# The signature of leakage, measured. Offline, the leaky terminal feature looks like a big win:
-# PR-AUC 0.862 against 0.691 for the honest one. On the future weeks it collapses to 0.284, far
-# below the honest model's 0.743. The leaky model learned "a terminal with frauds counted today
-# means fraud" — a signal that in production, where only arrived chargebacks exist, is weaker
-# and later, so the model's trust in it is misplaced. (The two columns are measured on different
-# weeks with a different mix of fraud, so compare the rows, not one model's offline number with
-# its future one.)
+# Both offline evaluations reward the leak: the leaky model scores 0.513 against 0.267 on the
+# random split and 0.529 against 0.253 on the time-split backtest, because in the backtest the
+# features still come from the final label table. Only the future, scored with the features
+# production can compute, shows it falling to 0.155, below the honest model's 0.352. You cannot wait for the future to find out, so catch it before
+# launch with an **as-of audit**: store each label with its arrival time, recompute a sample of
+# training features from only what had arrived at the decision time, and compare.
+
+# %%
+def as_of_audit(table, sample):
+    # Share of sampled rows whose terminal features differ from a recomputation as of decision time.
+    recomputed = build_features(tx.iloc[:sample.max() + 1]).iloc[sample]
+    columns = FAMILIES["terminal risk"]
+    return float((table.iloc[sample][columns].to_numpy() != recomputed[columns].to_numpy()).any(axis=1).mean())
+
+
+audit_rows = np.sort(np.random.default_rng(SEED).choice(np.flatnonzero(train), 2_000, replace=False))
+audit = {name: as_of_audit(table, audit_rows) for name, table in [("honest", features), ("leaky", leaky_features)]}
+print("share of 2,000 audited training rows whose terminal features change when recomputed as of the "
+      "decision time: " + ", ".join(f"{name} {share:.3f}" for name, share in audit.items()))
+
+# %% [markdown]
+# The audit passes the honest pipeline (no row changes) and fails the leaky one (0.352 of the
+# audited rows change), without waiting for a single future week. (The recomputation uses the history *up to* each audited payment, so
+# a label that arrives later cannot enter it.)
 #
 # > **Failure mode:** a feature built from labels with "whatever the label table says now".
-# > Offline it looks brilliant; in production those labels do not exist yet. Guard: every
-# > label-derived feature is computed from the label's *arrival* time, and a point-in-time join
-# > test compares offline features with what the online store held at that moment (section 7).
+# > Offline — even on a time split — it looks brilliant; in production those labels do not exist
+# > yet. Guard: every label carries its arrival time, and an as-of audit runs before launch.
 
 # %% [markdown]
 # ## 4. Model
 #
-# The baseline ladder, each rung scored on the same future weeks (from the deployment day `84`
-# up to the drift on day `110`: after the training cut-off and before the drift): a **rule** an analyst would write, **logistic regression**, and
-# **LightGBM** (gradient-boosted decision trees: many small trees, each fitted to the errors of the
-# ones before). Next to PR-AUC we report **recall at the alert budget** — the share of frauds
-# caught if the review team opens the top 30 alerts per day — because that is what the team
-# actually experiences. The oracle row scores with the world's `true_prob`: no model can do better
-# on average, so it is the ceiling. Then we time one prediction of each, because a rung must also
-# fit the `10` ms budget.
+# The baseline ladder, each rung scored on the same future weeks (from the deployment day `84` up
+# to day `110`, before the drift): a **rule** an analyst would write, **logistic regression**, and
+# **LightGBM** (gradient-boosted trees), then LightGBM without each feature family in turn. Next
+# to PR-AUC we report **precision at 80 % recall** — how clean the alert list is when it catches
+# four frauds in five. The oracle row scores with the world's `true_prob`: no model can do better
+# on average, so it is the ceiling.
 #
-# **Predict, then run:** take away the velocity and terminal-history features and keep the same
-# LightGBM. Does it keep nine tenths of its PR-AUC, about two thirds, or less than half?
+# **Predict, then run:** with genuine sprees, trips and new phones in the data, will LightGBM's
+# precision at 80 % recall be above or below one half?
 
 # %%
-ALERTS_PER_DAY = 30
-X_train, y_train = features.loc[train, FEATURES], y_known[train]
-X_future, y_future = features.loc[future, FEATURES], y_true[future]
+X_train, y_train = features.loc[train], y_known[train]
+X_future, y_future = features.loc[future], y_true[future]
+oracle_future = tx.loc[future, "true_prob"].to_numpy()
 
 
-def recall_at_budget(y, score, days, budget=ALERTS_PER_DAY):
-    rank = pd.Series(score).groupby(days).rank(ascending=False, method="first").to_numpy()
-    return round(float(y[rank <= budget].sum() / y.sum()), 3)
+def precision_at_recall(y, score, target=0.8):
+    precision, recall, _ = precision_recall_curve(y, score)
+    return round(float(precision[recall >= target].max()), 3)
 
 
 def rule_score(X):
@@ -388,90 +419,43 @@ def rule_score(X):
             + (X["term_cb_rate_28d"] >= 0.1).astype(int))
 
 
+def make_logreg():
+    # log1p on the skewed counts and sums; the 0/1 channel and country flags pass through as they are.
+    flags = ["is_online", "is_atm", "is_foreign"]
+    skewed = [c for c in FEATURES if c not in flags]
+    prep = ColumnTransformer([("skewed", make_pipeline(FunctionTransformer(np.log1p), SimpleImputer(strategy="median")), skewed),
+                              ("flags", "passthrough", flags)])
+    return make_pipeline(prep, StandardScaler(), LogisticRegression(max_iter=1000))
+
+
 # %%
-logreg = make_pipeline(FunctionTransformer(np.log1p), SimpleImputer(strategy="median"),
-                       StandardScaler(), LogisticRegression(max_iter=1000))
-logreg.fit(X_train, y_train)
+logreg = make_logreg().fit(X_train, y_train)
 lgbm = fit_lgbm(X_train, y_train)
-no_velocity = [c for c in FEATURES if c not in VELOCITY]
-lgbm_no_velocity = fit_lgbm(X_train[no_velocity], y_train)
 scores = {"rule (3 red flags)": rule_score(X_future).to_numpy(),
           "logistic regression": logreg.predict_proba(X_future)[:, 1],
-          "LightGBM, no velocity features": lgbm_no_velocity.predict(X_future[no_velocity]),
-          "LightGBM, all features": lgbm.predict(X_future),
-          "oracle (true_prob)": tx.loc[future, "true_prob"].to_numpy()}
-ladder = pd.DataFrame.from_dict({name: {"PR-AUC": pr_auc(y_future, s),
-                                         "recall @ 30 alerts/day": recall_at_budget(y_future, s, day[future])}
+          "LightGBM, all features": lgbm.predict(X_future)}
+for family, columns in FAMILIES.items():
+    kept = [c for c in FEATURES if c not in columns]
+    scores[f"LightGBM without {family}"] = fit_lgbm(X_train[kept], y_train).predict(X_future[kept])
+scores["oracle (true_prob)"] = oracle_future
+ladder = pd.DataFrame.from_dict({name: {"PR-AUC": pr_auc(y_future, s), "precision at 80 % recall": precision_at_recall(y_future, s)}
                                   for name, s in scores.items()}, orient="index")
 ladder["share of oracle PR-AUC"] = (ladder["PR-AUC"] / ladder.loc["oracle (true_prob)", "PR-AUC"]).round(3)
-boosting_gain = ladder.loc["LightGBM, all features", "PR-AUC"] - ladder.loc["logistic regression", "PR-AUC"]
-kept_without_velocity = ladder.loc["LightGBM, no velocity features", "PR-AUC"] / ladder.loc["LightGBM, all features", "PR-AUC"]
-print(f"{int(y_train.sum()):,} labelled frauds to train on; LightGBM minus logistic regression: "
-      f"{boosting_gain:.3f} PR-AUC; without velocity features LightGBM keeps {kept_without_velocity:.3f} of its PR-AUC")
+p_future = scores["LightGBM, all features"]
+print(f"{int(y_train.sum()):,} chargebacks to train on; LightGBM's scores: {((p_future > 0.05) & (p_future < 0.5)).mean():.3f} "
+      f"of future payments lie between 0.05 and 0.5; predicted / actual frauds {p_future.sum() / y_future.sum():.3f}")
 ladder
 
-# %%
-# NBVAL_IGNORE_OUTPUT
-# The model table with prediction latency: ONE transaction (features already computed), as
-# called from Python here, 200 payments x 5 repeats each. Timings vary by run, so this cell is
-# not compared; the scorecard judges only the CPU-time p50 (best of the repeats' medians).
-one_rows = [X_future.iloc[[i]] for i in range(200)]                 # one-row DataFrames
-np_rows = [r.to_numpy() for r in one_rows]                           # the same rows as NumPy
-np_rows_no_velocity = [r[no_velocity].to_numpy() for r in one_rows]
-predictors = {"rule (3 red flags)": (rule_score, one_rows),
-              "logistic regression": (logreg.predict_proba, one_rows),
-              "LightGBM, no velocity features": (lambda r: lgbm_no_velocity.predict(r, num_threads=1), np_rows_no_velocity),
-              "LightGBM, all features": (lambda r: lgbm.predict(r, num_threads=1), np_rows)}
-model_latency = {name: measure(call, inputs, repeats=5) for name, (call, inputs) in predictors.items()}
-model_table = ladder.join(pd.DataFrame.from_dict(
-    {name: {"CPU p50 (ms)": lat.p50, "wall p50 (ms)": lat.wall_p50, "wall p99 (ms)": lat.p99}
-     for name, lat in model_latency.items()},
-    orient="index").round(3))
-slowest_rung_p50 = max(lat.p50 for lat in model_latency.values())   # judged in the scorecard
-model_table
-
-# %%
-# Figure helper: the ladder against the oracle ceiling.
-fig, ax = plt.subplots()
-rungs = ladder.drop("oracle (true_prob)")
-ax.barh(rungs.index, rungs["PR-AUC"], color=["0.6", "0.6", "tab:orange", "tab:blue"])
-oracle_x = ladder.loc["oracle (true_prob)", "PR-AUC"]
-ax.axvline(oracle_x, color="k", ls="--")
-ax.text(oracle_x + 0.01, 0.5, f"oracle ceiling\n{oracle_x:.3f}", va="center")
-ax.set(xlabel="PR-AUC on the future weeks", xlim=(0, 1),
-       title="The features, not the model class, close most of the gap to the oracle")
-plt.show()
-
 # %% [markdown]
-# Reading the table: the rule already catches 0.676 of frauds within 30 alerts a day, and both
-# learned models push that to about 0.83. LightGBM reaches PR-AUC 0.745, **0.884 of the oracle's
-# 0.843**. Three lessons hide here.
-#
-# 1. **The features carry the gain, not the model class.** Logistic regression on the same
-#    features scores 0.731, only 0.014 below LightGBM, and catches as many frauds within the
-#    budget (0.832 against 0.830). The same LightGBM **without the velocity features falls to
-#    0.345**, 0.463 of its PR-AUC with them: bursts and compromised terminals are invisible
-#    without history.
-# 2. **Why boosting adds little here, and when it would add more.** Each planted scenario shows
-#    up as one or two strong signals that push the risk one way (more payments in the last hour,
-#    more chargebacks at the terminal, a new device with a large amount), and the `log1p` in the
-#    pipeline straightens the skewed counts and sums; a linear model in log-space fits that well.
-#    Boosting earns its keep when the signal lives in *interactions* and non-monotone shapes (an
-#    amount that is odd only for this channel at this hour, a velocity that is normal for a
-#    business card and not for a student's), when there are hundreds of raw, messy features with
-#    missing values (trees need no log, imputation or scaling), and when there are enough frauds
-#    to learn those shapes without overfitting. With a handful of engineered features and about
-#    a thousand positives (printed above the table), keep the simpler model unless the gain pays
-#    for its upkeep — and re-run this comparison when the feature set grows.
-# 3. **Latency does not decide between them.** Every rung predicts one payment well inside the
-#    `10` ms budget at the median (the scorecard checks each rung's p50 in CPU time, best of five
-#    repeats, which a busy laptop barely moves; the table also shows wall-clock p50 and p99, which
-#    load does inflate, and
-#    the hard p99 bar for scoring a payment lives in `make bench`). Their order here reflects
-#    call overhead, not model cost: the rule and the logistic regression go through pandas and
-#    scikit-learn on a one-row DataFrame, LightGBM gets a NumPy row. In production a rule or a
-#    logistic regression is a few dozen multiply-adds and 150 trees of 7 leaves about a thousand
-#    comparisons: microseconds, once the Python call overhead is gone.
+# Reading the table. The world is now hard the way real alert lists are hard: at 80 % recall
+# fewer than one alert in ten is fraud, for every model *and* well below the oracle's 0.732 —
+# which is itself far from 1, because a tenth of fraud is invisible and genuine look-alikes
+# share every feature value. LightGBM reaches PR-AUC 0.341, 0.448 of the oracle's 0.761.
+# Removing **card velocity** costs the most (0.341 → 0.203), **terminal risk** next (→ 0.229),
+# the **device** feature little (→ 0.327): half of the account takeovers come through the
+# card's own device. The rule an analyst would write is far behind (0.080); logistic regression
+# on the same features scores 0.292. Is LightGBM's edge over it real, and is the world just as
+# hard at other seeds? Section 6 repeats the comparison at four seeds.
 #
 # > **Say it in the interview:** "I'd start with rules the fraud team already trusts, then a
 # > logistic regression, then gradient boosting — and I'd show the gain of each rung against
@@ -480,319 +464,353 @@ plt.show()
 # %% [markdown]
 # ## 5. Training
 #
-# **Time-based split with a gap.** The model is trained on the payments from day 7 up to
-# (not including) day `77` and goes live on day `84`. The week in between is not skipped by accident: at deployment, payments
-# from the last few days have almost no chargebacks yet, so training on them would teach the
-# model that their frauds are legitimate. The labels we train with are the ones known on the
-# deployment day (`y_known`), exactly as in production.
+# **Time-based split with a gap, and two label feeds.** The model above is trained on days 7 up to
+# `77` with the chargebacks known on the deployment day `84`. Does the week of gap matter, and do
+# the review team's fast labels help? Before deployment an older system (here: the 3-flag rule)
+# chose which `30` cards a day the team investigated; the team's verdicts are the truth, known the
+# next day. We train the same LightGBM three ways and score each on the same future weeks.
 
 # %%
-window = (day >= TRAIN_START) & (day < DEPLOY_DAY)
-by_week = pd.DataFrame({"week before deployment": (DEPLOY_DAY - 1 - day[window]) // 7 + 1,
-                        "frauds": y_true[window], "labels known": y_known[window]})
-label_coverage = by_week.groupby("week before deployment")[["frauds", "labels known"]].sum()
-label_coverage["share known"] = (label_coverage["labels known"] / label_coverage["frauds"]).round(3)
-train_share_known = y_known[train].sum() / y_true[train].sum()
-print(f"training days {TRAIN_START}-{TRAIN_END - 1}: {train_share_known:.3f} of the frauds have a label at deployment")
-label_coverage.head(4)
+def reviewed_cards(score, rows, budget=ALERTS_PER_DAY):
+    # The `budget` cards per day with the highest score on that day: the review team's queue.
+    sub = pd.DataFrame({"day": day[rows], "card": tx["customer_id"].to_numpy()[rows], "score": score})
+    top = sub.groupby(["day", "card"])["score"].max().reset_index()
+    top = top.sort_values(["day", "score", "card"], ascending=[True, False, True]).groupby("day").head(budget)
+    return pd.MultiIndex.from_frame(sub[["day", "card"]]).isin(pd.MultiIndex.from_frame(top[["day", "card"]]))
+
+
+history = day < DEPLOY_DAY
+reviewed = np.zeros(len(tx), bool)
+rule_plus_amount = rule_score(features.loc[history]).to_numpy() + features.loc[history, "amount"].to_numpy() / 1e6
+reviewed[history] = reviewed_cards(rule_plus_amount, history) & (day[history] < DEPLOY_DAY - 1)
+y_two_feeds = np.where(reviewed, y_true, y_known)                  # investigator truth where reviewed
+no_gap = (day >= TRAIN_START) & (day < DEPLOY_DAY)
+gap_rows = []
+for name, rows, labels in [(f"days {TRAIN_START}-{TRAIN_END - 1}, chargebacks (a week of gap)", train, y_known),
+                           (f"days {TRAIN_START}-{DEPLOY_DAY - 1}, chargebacks (no gap)", no_gap, y_known),
+                           (f"days {TRAIN_START}-{DEPLOY_DAY - 1}, chargebacks + investigator labels", no_gap, y_two_feeds)]:
+    model = lgbm if rows is train else fit_lgbm(features.loc[rows], labels[rows])    # the first is section 4's model
+    gap_rows.append({"training data": name, "frauds labelled": f"{int((labels[rows] & y_true[rows]).sum())} of {int(y_true[rows].sum())}",
+                     "wrong labels": int((labels[rows] != y_true[rows]).sum()),
+                     "PR-AUC on the future": pr_auc(y_future, model.predict(X_future))})
+gap_table = pd.DataFrame(gap_rows).set_index("training data")
+gap_table
 
 # %% [markdown]
-# On the deployment day only 0.288 of the frauds from the last week before it have a chargeback,
-# and 0.804 of those from the week before that; labels are mostly complete (0.925) only from three
-# weeks back. That is why training stops on day `77`: with the one-week gap, the newest training
-# week is two weeks old at deployment and most of its labels exist: over the whole training
-# window 0.961 of the frauds have their label. The remaining 4 % are trained as legitimate — a
-# small, known bias; moving the cut-off later buys recency at the price of more of it.
-#
-# **Imbalance.** With one positive per hundred rows there are three common choices: leave the
-# data alone, weight the positives up (class weights), or keep only a sample of the negatives
-# (downsampling — much faster to train). The last two distort the predicted probabilities,
-# and a cost-based threshold (section 6) needs honest probabilities. Downsampling by a rate $w$
-# is undone exactly by $p = \dfrac{p_s\,w}{p_s\,w + 1 - p_s}$, where $p_s$ is the score of the
-# downsampled model; weighting the positives by $k$ is the same in expectation as $w = 1/k$, so
-# the same formula applies to class weights. A **reliability diagram** checks the result: bin the
-# payments by predicted probability and plot each bin's observed fraud rate; honest probabilities
-# lie on the diagonal.
-
-# %%
-KEEP = 0.1                                           # keep 10 % of the legitimate rows
-keep = (y_train == 1) | (np.random.default_rng(SEED).random(len(y_train)) < KEEP)
-pos_weight = (y_train == 0).sum() / (y_train == 1).sum()
-variants = {"no reweighting": lgbm.predict(X_future),
-            "class weights": fit_lgbm(X_train, y_train, scale_pos_weight=pos_weight).predict(X_future),
-            "downsampled, raw": fit_lgbm(X_train[keep], y_train[keep]).predict(X_future)}
-
-
-def prior_correction(p, w):
-    return p * w / (p * w + 1 - p)
-
-
-variants["class weights, corrected"] = prior_correction(variants["class weights"], 1 / pos_weight)
-variants["downsampled, corrected"] = prior_correction(variants["downsampled, raw"], KEEP)
-variants = {name: variants[name] for name in ["no reweighting", "class weights", "class weights, corrected",
-                                              "downsampled, raw", "downsampled, corrected"]}
-imbalance = pd.DataFrame.from_dict(
-    {name: {"rows trained on": int(keep.sum()) if "down" in name else len(y_train),
-            "PR-AUC": pr_auc(y_future, p),
-            "predicted / actual frauds": round(float(p.sum() / y_future.sum()), 3)}
-     for name, p in variants.items()}, orient="index")
-imbalance
-
-# %%
-# Figure helper: reliability diagram (fixed-width bins of predicted probability).
-fig, ax = plt.subplots()
-bins = np.linspace(0, 1, 11)
-for name in ["no reweighting", "class weights", "downsampled, raw", "downsampled, corrected"]:
-    p = variants[name]
-    which = np.digitize(p, bins[1:-1])
-    counts = np.bincount(which, minlength=10)
-    mean_p = np.bincount(which, weights=p, minlength=10) / np.maximum(counts, 1)
-    rate = np.bincount(which, weights=y_future, minlength=10) / np.maximum(counts, 1)
-    ax.plot(mean_p[counts >= 20], rate[counts >= 20], "o-", label=name)
-ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
-ax.set(xlabel="predicted fraud probability", ylabel="observed fraud rate",
-       title="Reweighting inflates probabilities; the prior correction puts them back")
-ax.legend()
-plt.show()
-
-# %% [markdown]
-# Downsampling barely changes the ranking: PR-AUC 0.741 when trained on 15,211 rows instead of
-# 139,767 (a tenth of the legitimate payments, all the frauds), against 0.745 without
-# reweighting. Class weights cost more here, 0.691: with each fraud weighted about a hundred times,
-# the small trees chase the few positives and rank less well. The probabilities change a lot.
-# Summed over the future weeks, the plain model predicts 1.012 times the frauds that happened —
-# well calibrated. Class weights predict 14.866 times as many, the raw downsampled model 3.068
-# times; the prior correction brings them back to 1.016 and 0.954. The reliability diagram shows
-# the same: both reweighted curves lie far below the diagonal (every predicted probability is too
-# high), while the corrected one follows the plain model's close to it (both sit slightly above
-# the diagonal in the middle bins, which hold few payments). Downsampling plus correction is the
-# practical choice for large data: ten times fewer rows, the same ranking, honest probabilities.
-#
-# > **Failure mode:** downsample for speed, forget to correct, and set a cost threshold on the
-# > inflated scores: the team gets several times the alerts the cost model promised.
+# The differences are small: 0.341 with the week of gap, 0.334 without it (390 wrong labels
+# instead of 314: recent frauds whose chargebacks have not arrived), 0.352 when the review
+# team's verdicts fill part of that hole. A change of seed moves PR-AUC by more (section 6), so
+# we claim no winner; the table shows the mechanism — without a gap the newest frauds are
+# trained as genuine, and the fast feed removes most of those wrong labels. On real data, Dal
+# Pozzolo et al. 2017 found the two feeds different enough to deserve separate models,
+# combined afterwards.
 
 # %% [markdown]
 # ## 6. Evaluation
 #
-# ### PR-AUC, not ROC-AUC
+# ### Per card, at the team's budget — not per payment
 #
-# ROC-AUC asks "how often is a random fraud ranked above a random good payment?" — with about a
-# hundred good payments per fraud, it stays high even when the top of the list is full of false alarms.
-# PR-AUC asks about the top of the list, which is all the review team sees.
+# ROC-AUC stays high while the top of the list is full of false alarms (it is printed next to
+# PR-AUC below). And the review team does not work payments, it works **cards**: each day it
+# opens the `30` riskiest, calls the cardholder and blocks the card if it was fraud. The Fraud Detection Handbook (Le Borgne et al., chapter on precision top-k
+# metrics) therefore reports **card precision top-k**: each day, rank cards by their riskiest
+# payment, take the top *k*, and count the share that really had fraud that day; average over
+# days. Per-payment recall counts something else: every fraudulent payment of an alerted card,
+# including those a blocked card would never have made.
 
 # %%
-p_future = lgbm.predict(X_future)
-oracle_future = tx.loc[future, "true_prob"].to_numpy()
+def card_metrics(score, rows, budget=ALERTS_PER_DAY):
+    # Card precision top-k (Handbook) and per-payment recall for the daily review queue.
+    queued = reviewed_cards(score, rows, budget)
+    card_day = pd.DataFrame({"day": day[rows], "card": tx["customer_id"].to_numpy()[rows], "fraud": y_true[rows],
+                             "queued": queued, "t": seconds(tx["timestamp"])[rows], "score": score})
+    per_card = card_day[card_day["queued"]].groupby(["day", "card"])["fraud"].max()
+    # the alert fires at the card's riskiest payment of the day; frauds after it are stopped by the block
+    alert_t = card_day[card_day["queued"]].sort_values("score", ascending=False).groupby(["day", "card"])["t"].first()
+    after = card_day["queued"] & (card_day["t"] > pd.MultiIndex.from_frame(card_day[["day", "card"]]).map(alert_t.to_dict()).fillna(np.inf))
+    return {"card precision top-k": round(float(per_card.groupby("day").mean().mean()), 3),
+            "per-payment recall": round(float(card_day.loc[card_day["queued"], "fraud"].sum() / card_day["fraud"].sum()), 3),
+            "recall, frauds up to the alert": round(float(card_day.loc[card_day["queued"] & ~after, "fraud"].sum() / card_day["fraud"].sum()), 3),
+            "frauds stopped by blocking (after the alert)": int(card_day.loc[after, "fraud"].sum()),
+            "their amount per day": round(float((tx["amount"].to_numpy()[rows] * card_day["fraud"])[after].sum()
+                                                / len(np.unique(day[rows]))), 1)}
 
 
-def recall_at_precision(y, score, floor=0.5):
-    precision, recall, _ = precision_recall_curve(y, score)
-    return round(float(recall[precision >= floor].max()), 3)
-
-
-auc_table = pd.DataFrame.from_dict(
-    {name: {"ROC-AUC": round(float(roc_auc_score(y_future, s)), 3), "PR-AUC": pr_auc(y_future, s),
-            "max recall at precision >= 0.5": recall_at_precision(y_future, s)}
-     for name, s in [("LightGBM, all features", p_future),
-                     ("LightGBM, no velocity features", scores["LightGBM, no velocity features"]),
-                     ("oracle (true_prob)", oracle_future)]}, orient="index")
-auc_table
-
-# %%
-# Figure helper: precision-recall curves.
-fig, ax = plt.subplots()
-for name, s, colour in [("oracle (true_prob)", oracle_future, "k"),
-                        ("LightGBM, all features", p_future, "tab:blue"),
-                        ("LightGBM, no velocity features", scores["LightGBM, no velocity features"], "tab:orange")]:
-    precision, recall, _ = precision_recall_curve(y_future, s)
-    ax.plot(recall, precision, color=colour, label=f"{name}: PR-AUC {auc_table.loc[name, 'PR-AUC']:.3f}")
-ax.axhline(y_future.mean(), color="0.5", ls=":", label="random ranking")
-ax.set(xlabel="recall (share of frauds caught)", ylabel="precision (share of alerts that are fraud)",
-       title="Velocity features are the difference between a usable and an unusable alert list")
-ax.legend(loc="lower left", bbox_to_anchor=(0.0, 0.06), fontsize=8)
-plt.show()
+budget_rows = {name: {"ROC-AUC": round(float(roc_auc_score(y_future, scores[name])), 3), "PR-AUC": ladder.loc[name, "PR-AUC"]}
+               | card_metrics(scores[name], future)
+               for name in ["rule (3 red flags)", "LightGBM, all features", "oracle (true_prob)"]}
+budget_table = pd.DataFrame.from_dict(budget_rows, orient="index")
+print(f"review cost: {ALERTS_PER_DAY} cards x {REVIEW_COST:.0f} = {ALERTS_PER_DAY * REVIEW_COST:.0f} per day")
+budget_table
 
 # %% [markdown]
-# ROC-AUC says 0.940 for LightGBM and still 0.803 without velocity features — both sound fine.
-# PR-AUC says 0.745 against 0.345, and the curves show why: without velocity, at most 0.355 of the
-# frauds can be caught while at least half of the alerts are fraud (with velocity, 0.864); beyond
-# that the review team would spend most of its time on good customers. On imbalanced problems, report PR-AUC (or recall at the alert budget),
-# and quote ROC-AUC only next to it. The model's PR-AUC is 0.884 of the oracle's 0.843 — the gap
-# is mostly what the world makes invisible by design: the first payment of each burst (exercise 2
-# measures how many burst frauds that is) and the first days of each compromised terminal, before any of its
-# chargebacks have arrived.
+# ROC-AUC makes every row look respectable (0.902 for LightGBM); the card view does not. With the
+# team opening 30 cards a day, LightGBM's card precision is 0.253 — three calls in four are to
+# genuine customers — against 0.185 for the rule. Even the oracle reaches only 0.306: on most days
+# fewer than 30 cards are compromised, so the budget itself caps card precision; size the team
+# with this table. Per-payment recall (0.793) counts every fraudulent payment of the queued cards,
+# but the 31 made *after* the alert would have been stopped by blocking the card: they are
+# savings, not detections. Counted only up to the alert, recall is 0.720. Priced, LightGBM's
+# blocks stop 59.7 a day of fraud (the oracle's would stop 275.1) against 150 a day of analyst
+# time. That counts only the same day's later payments, so it is a lower bound, but it says the
+# queue earns its keep mostly through the fast labels it produces (section 5), not the blocks.
+# (The daily ranking is a batch view, as in the Handbook; an online queue fills through the day.)
 #
-# ### A threshold from costs
+# ### A threshold from costs: approve, step-up or decline
 #
-# Every alert is held and reviewed: it costs `review` (analyst time) and, if the payment was
-# good, `friction` too. Every fraud we let through costs its amount. Because the world knows each
-# payment's true fraud probability, we can compute the **expected** cost of any threshold exactly
-# (no sampling luck): alerts cost `review + (1 - true_prob) × friction`, approvals cost
-# `true_prob × amount`.
+# Above a threshold the issuer acts: it **steps up** an online payment and **declines** a
+# card-present one (the costs of section 1). Because the world knows each payment's true fraud
+# probability, we can compute the **expected** cost of any threshold exactly. A simpler
+# baseline sits beside it: use the model's probability directly and act on each payment
+# whenever acting is cheaper than approving *for that amount* (the break-even rule).
 
 # %%
 amount_future = tx.loc[future, "amount"].to_numpy()
+online_future = (tx.loc[future, "channel"] == "online").to_numpy()
 n_future_days = DRIFT_DAY - DEPLOY_DAY
 
 
-def alert_cost(p, review=5.0, friction=15.0):
-    return review + (1 - p) * friction            # analyst time, plus friction if it was good
-
-
 def approve_cost(p, amount):
-    return p * amount                             # the chargeback, if it was fraud
+    return p * amount                                               # the chargeback, if it was fraud
 
 
-def cost_at(threshold, review=5.0, friction=15.0, score=p_future):
-    alert = score >= threshold
-    expected = np.where(alert, alert_cost(oracle_future, review, friction), approve_cost(oracle_future, amount_future))
-    caught = y_future[alert].sum()
-    return {"threshold": round(float(threshold), 3), "alerts per day": round(alert.sum() / n_future_days, 1),
-            "precision": round(float(caught / max(alert.sum(), 1)), 3),
-            "recall": round(float(caught / y_future.sum()), 3),
-            "expected cost per day": round(float(expected.sum() / n_future_days), 1)}
+def act_cost(p, amount, online, decline=DECLINE_FRICTION, step_up=STEP_UP_FRICTION, passes=STEP_UP_PASS):
+    # Step-up online (friction for good customers, a few fraudsters pass), decline card-present.
+    return np.where(online, (1 - p) * step_up + p * passes * amount, (1 - p) * decline)
+
+
+def cost_curve(score, p, amount, online, grid, **costs):
+    # Expected cost of acting on every payment with score >= t, for each t in `grid` (sorted once).
+    order = np.argsort(-score, kind="stable")
+    extra = np.cumsum((act_cost(p, amount, online, **costs) - approve_cost(p, amount))[order])
+    n_act = np.searchsorted(-score[order], -grid, side="right")      # payments with score >= t
+    return approve_cost(p, amount).sum() + np.where(n_act > 0, extra[np.maximum(n_act - 1, 0)], 0.0), n_act
+
+
+def cost_at(threshold, score=None, **costs):
+    score = p_future if score is None else score
+    act = score >= threshold
+    cost = np.where(act, act_cost(oracle_future, amount_future, online_future, **costs), approve_cost(oracle_future, amount_future))
+    caught = int(y_future[act].sum())
+    return {"threshold": round(float(threshold), 2), "actions per day": round(act.sum() / n_future_days, 1),
+            "frauds acted on": f"{caught} of {int(y_future.sum())}", "precision": round(caught / max(int(act.sum()), 1), 3),
+            "expected cost per day": round(float(cost.sum() / n_future_days), 1)}
 
 
 grid = np.round(np.arange(0.01, 0.96, 0.01), 2)
 sweep = pd.DataFrame([cost_at(th) for th in grid])
 best = sweep.loc[sweep["expected cost per day"].idxmin()]
 at_half = sweep.loc[sweep["threshold"] == 0.5].iloc[0]
-saving_per_day = round(float(at_half["expected cost per day"] - best["expected cost per day"]), 1)
-saving_share = round(saving_per_day / float(at_half["expected cost per day"]), 3)
-print(f"expected cost saved by the cost-optimal threshold instead of 0.5: {saving_per_day:.1f} per day, "
-      f"a share of {saving_share:.3f} of the cost at 0.5")
+break_even = act_cost(p_future, amount_future, online_future) < approve_cost(p_future, amount_future)
+break_even_cost = float(np.where(break_even, act_cost(oracle_future, amount_future, online_future),
+                                 approve_cost(oracle_future, amount_future)).sum() / n_future_days)
+saving_share = round(1 - float(best["expected cost per day"]) / float(at_half["expected cost per day"]), 3)
+first_half = day[future] < DEPLOY_DAY + n_future_days // 2       # honest check: pick early, live later
+picked = grid[np.argmin(np.round(cost_curve(p_future[first_half], oracle_future[first_half], amount_future[first_half],
+                                            online_future[first_half], grid)[0], 6))]
+later = cost_curve(p_future[~first_half], oracle_future[~first_half], amount_future[~first_half], online_future[~first_half], grid)[0]
+later_saving_share = round(1 - float(later[grid == picked][0] / later[grid == 0.5][0]), 3)
+print(f"approve everything: {approve_cost(oracle_future, amount_future).sum() / n_future_days:.1f} per day; "
+      f"break-even rule on the model's p: {break_even_cost:.1f} per day; the cost-optimal threshold saves "
+      f"{saving_share:.3f} of the cost at 0.5")
+print(f"picked on the first half of the test weeks: {picked:.2f}; on the second half it saves {later_saving_share:.3f} "
+      "of the cost at 0.5")
 pd.DataFrame([best, at_half], index=["cost-optimal", "0.5 (the default)"])
 
 # %%
 # Figure helper: expected cost against threshold.
 fig, ax = plt.subplots()
-ax.plot(sweep["threshold"], sweep["expected cost per day"], color="tab:blue")
+ax.plot(sweep["threshold"], sweep["expected cost per day"], color="tab:blue", label="one threshold")
+ax.axhline(break_even_cost, color="tab:purple", ls="-.", label="break-even rule, per payment")
 ax.axvline(best["threshold"], color="tab:green", ls="--", label=f"cost-optimal ({best['threshold']:.2f})")
 ax.axvline(0.5, color="tab:red", ls=":", label="0.5")
-ax.set(xlabel="alert threshold on the fraud probability", ylabel="expected cost per day (currency units)",
-       title="The cheapest threshold is far below 0.5: a missed fraud costs more than an alert")
+ax.set(xlabel="threshold on the model's fraud probability", ylabel="expected cost per day (currency units)",
+       title="The cheapest single threshold is far below 0.5; pricing each amount is cheaper still")
 ax.legend()
 plt.show()
 
-
 # %% [markdown]
-# The cheapest threshold is **0.18**, not 0.5. It raises 16.9 alerts a day instead of 14.8,
-# lowers precision from 0.839 to 0.786, but raises recall from 0.783 to 0.842 — and cuts the
-# expected cost from 463.2 to 304.2 per day, **a saving of 159.0 per day**, 0.343 of the cost at 0.5. Go much lower (`0.05`, in
-# the table below) and the cost rises again: the review and friction costs
-# of the extra alerts outgrow the frauds they catch. The optimum is wide and flat, which is good
-# news: the decision is robust to small errors in the cost estimates.
-#
-# One honest caveat: we picked the threshold on the same weeks we report it on, which flatters
-# it. In production it is picked on an earlier period and then lives with the weeks that follow.
-# The next cell does exactly that: it picks the threshold on the first half of the future weeks
-# and reports what it saves on the second half, against 0.5 on the same days. The scorecard asks
-# for a saving of at least a tenth (`0.10`) of the cost at 0.5, both in-sample and this way.
+# The cost-optimal threshold is **0.17**, far from 0.5: it acts on 18.6 payments a day instead
+# of 6.3, catches 206 frauds instead of 88, and costs 739.7 a day instead of 1069.6. The curve is
+# smooth now (genuine look-alikes spread the scores: 0.018 of future payments score between 0.05
+# and 0.5) but flat near its bottom (the figure). Picked honestly on the first half of the test
+# weeks, the threshold is 0.07, and on the second half it still saves 0.290 of the cost at 0.5:
+# the flat bottom makes the choice forgiving. The simpler-looking baseline
+# wins: acting on each payment when the model's probability says acting is cheaper *for that
+# amount* costs 573.0 a day, less than any single threshold, because it never declines a small
+# payment and steps up a large one at a low probability. Is 0.17 a property of the world or of
+# this seed? The next cell rebuilds the world and refits the models at seeds `0`–`3` (the
+# current seed's numbers are reused) and picks each seed's threshold on its own future weeks.
 
 # %%
-first_half = day[future] < DEPLOY_DAY + n_future_days // 2
+def seed_summary(seed):
+    # Build the world at `seed` with this notebook's knobs; fit both models; the four headline numbers.
+    if seed == SEED:
+        s_tx, s_lgbm, s_lr, s_future, s_y, s_oracle = tx, p_future, scores["logistic regression"], future, y_future, oracle_future
+    else:
+        s_tx = make_fraud_world(n_transactions=N_TRANSACTIONS, n_days=N_DAYS, base_rate=BASE_RATE,
+                                label_delay_days=LABEL_DELAY_DAYS, drift_day=DRIFT_DAY, seed=seed).transactions
+        s_feat, s_day = build_features(s_tx), s_tx["day"].to_numpy()
+        s_train, s_future = (s_day >= TRAIN_START) & (s_day < TRAIN_END), (s_day >= DEPLOY_DAY) & (s_day < DRIFT_DAY)
+        s_known = labels_known_at(s_tx, DEPLOY_DAY)
+        s_lgbm = fit_lgbm(s_feat.loc[s_train], s_known[s_train], seed=seed).predict(s_feat.loc[s_future])
+        s_lr = make_logreg().fit(s_feat.loc[s_train], s_known[s_train]).predict_proba(s_feat.loc[s_future])[:, 1]
+        s_y, s_oracle = s_tx["is_fraud"].to_numpy()[s_future], s_tx["true_prob"].to_numpy()[s_future]
+    part = s_tx.loc[s_future]
+    curve, _ = cost_curve(s_lgbm, s_oracle, part["amount"].to_numpy(), (part["channel"] == "online").to_numpy(), grid)
+    return {"seed": seed, "LightGBM PR-AUC": pr_auc(s_y, s_lgbm), "logistic PR-AUC": pr_auc(s_y, s_lr),
+            "oracle PR-AUC": pr_auc(s_y, s_oracle), "LightGBM precision at 80 % recall": precision_at_recall(s_y, s_lgbm),
+            "oracle precision at 80 % recall": precision_at_recall(s_y, s_oracle),
+            "cost-optimal threshold": float(grid[np.argmin(np.round(curve, 6))])}
 
 
-def cost_per_day(threshold, rows):
-    # Expected cost per day of alerting at `threshold`, over the future-week payments in `rows`.
-    alert = p_future[rows] >= threshold
-    expected = np.where(alert, alert_cost(oracle_future[rows]), approve_cost(oracle_future[rows], amount_future[rows]))
-    return float(expected.sum() / len(np.unique(day[future][rows])))
-
-
-picked = float(grid[np.argmin([cost_per_day(th, first_half) for th in grid])])
-second_half_best = float(grid[np.argmin([cost_per_day(th, ~first_half) for th in grid])])
-later_saving_share = round(1 - cost_per_day(picked, ~first_half) / cost_per_day(0.5, ~first_half), 3)
-hindsight_share = round(1 - cost_per_day(second_half_best, ~first_half) / cost_per_day(0.5, ~first_half), 3)
-print(f"threshold picked on days {DEPLOY_DAY}-{DEPLOY_DAY + n_future_days // 2 - 1}: {picked:.2f}; "
-      f"on days {DEPLOY_DAY + n_future_days // 2}-{DRIFT_DAY - 1} it saves {later_saving_share:.3f} of the cost at 0.5")
-print(f"with hindsight (the second half's own optimum, {second_half_best:.2f}) it would save {hindsight_share:.3f}")
+by_seed = pd.DataFrame([seed_summary(s) for s in range(4)]).set_index("seed")
+by_seed["oracle ratio"] = (by_seed["LightGBM PR-AUC"] / by_seed["oracle PR-AUC"]).round(3)
+gap_lr = by_seed["LightGBM PR-AUC"] - by_seed["logistic PR-AUC"]
+gap_half = 3.182 * gap_lr.std() / 2                               # t(3) 97.5 % quantile x sd / sqrt(4)
+thresholds = by_seed["cost-optimal threshold"]
+print(f"cost-optimal threshold at seeds 0-3: {', '.join(f'{t:.2f}' for t in thresholds)}; "
+      f"range {thresholds.min():.2f}-{thresholds.max():.2f}, spread {thresholds.max() - thresholds.min():.2f}")
+print(f"LightGBM minus logistic regression PR-AUC: mean {gap_lr.mean():.3f}, 95 % interval "
+      f"[{gap_lr.mean() - gap_half:.3f}, {gap_lr.mean() + gap_half:.3f}] over the four seeds")
+by_seed
 
 # %% [markdown]
-# Picked on days 84-96, the threshold is 0.17, and on days 97-109 it saves 0.360 of the cost at
-# 0.5. With hindsight (the second half's own optimum, 0.24) it would have saved 0.398: picking the
-# threshold honestly, on earlier days, gives up a few points of the saving, not the saving. Both
-# shares clear the `0.10` bar of the scorecard.
+# Across seeds 0–3 the cost-optimal threshold lies between 0.08 and 0.17, a spread of 0.09:
+# always far below 0.5, but it wanders inside the flat bottom of the curve, so it is not a
+# constant to hard-code — re-derive it whenever the model or the costs change (or use the
+# per-payment break-even rule). Precision at 80 % recall is at most 0.057 for LightGBM and at
+# most 0.790 even for the oracle, and LightGBM keeps between 0.448 and 0.562 of the oracle's
+# PR-AUC. LightGBM beats logistic regression at every seed, by 0.063 PR-AUC on average, with a
+# `95 %` interval from 0.043 to 0.084 over the four seeds: where genuine sprees and trips overlap
+# fraud, part of the signal seems to lie in combinations of features that trees can use.
 #
-# Move the threshold and the two costs yourself: the printed table shows what the review team
-# and the finance team would each see. (The slider's first step already changes the counts.)
+# ### What would a new threshold cost? Ask the logs, with propensities
+#
+# A colleague proposes a higher threshold. The logs cannot answer directly: declined payments
+# never show whether they were fraud. The remedy is **exploration with known propensities**: the
+# deployed policy approves a small random share of the payments it would have acted on (more
+# often near the threshold) and logs that probability. Weighting each logged payment by one over
+# the probability of what was done to it (inverse propensity weighting) gives an unbiased
+# estimate of any higher threshold's cost, from what the issuer sees: chargebacks (friendly fraud
+# included) for approvals, the step-up or the complaint for the rest.
+
+# %%
+rng_log = np.random.default_rng(SEED + 7)
+t_deployed, t_new = float(best["threshold"]), round(min(float(best["threshold"]) + 0.15, 0.9), 2)
+explore = np.select([p_future < t_deployed, p_future < 0.4, p_future < 0.7], [1.0, 0.2, 0.1], 0.05)  # P(approve | acted)
+logged_approve = (p_future < t_deployed) | (rng_log.random(len(p_future)) < explore)
+propensity = np.where(p_future < t_deployed, 1.0, np.where(logged_approve, explore, 1 - explore))
+passes = rng_log.random(len(p_future)) < STEP_UP_PASS                # fraudsters who get through a step-up
+cost_if_approved = tx.loc[future, "chargeback"].to_numpy() * amount_future
+cost_if_acted = np.where(online_future, np.where(y_future == 1, passes * amount_future, STEP_UP_FRICTION),
+                         np.where(y_future == 1, 0.0, DECLINE_FRICTION))
+logged_cost = np.where(logged_approve, cost_if_approved, cost_if_acted)
+
+
+def ips_cost_per_day(threshold, rows=slice(None)):
+    # Inverse-propensity estimate: logged payments whose logged action matches the new policy's.
+    agrees = (p_future[rows] < threshold) == logged_approve[rows]
+    return float((agrees * logged_cost[rows] / propensity[rows]).sum() / n_future_days)
+
+
+true_new = float(np.where(p_future < t_new, cost_if_approved, cost_if_acted).sum() / n_future_days)
+naive_new = float(np.where(logged_approve, cost_if_approved, np.where(p_future >= t_new, cost_if_acted, 0.0)).sum() / n_future_days)
+boot = np.random.default_rng(SEED + 8)
+ips_draws = [ips_cost_per_day(t_new, boot.integers(0, len(p_future), len(p_future))) for _ in range(200)]
+ips_low, ips_high = np.percentile(ips_draws, [2.5, 97.5])
+counterfactual = pd.DataFrame({"cost per day of the new threshold": [true_new, ips_cost_per_day(t_new), naive_new]},
+                              index=["true (the world replays the new policy)", "propensity-weighted estimate from the logs",
+                                     "naive: logged costs, unweighted"]).round(1)
+print(f"deployed threshold {t_deployed:.2f}, proposed {t_new:.2f}; random approvals logged: "
+      f"{int((logged_approve & (p_future >= t_deployed)).sum())} of {int((p_future >= t_deployed).sum())} acted-on payments; "
+      f"IPS 95 % bootstrap interval [{ips_low:.1f}, {ips_high:.1f}]")
+counterfactual
+
+# %% [markdown]
+# Replayed on the world, the proposed threshold of 0.32 would cost 859.2 per day. The
+# propensity-weighted estimate from the logs says 833.7, and its bootstrap interval (681.3 to
+# 1013.8) contains the truth; the naive reading of the same logs says 780.5 — it never sees the
+# frauds among the acted-on payments that were not explored, so it makes the laxer policy look
+# cheaper than it is. The interval is wide because only 62 of the 484 acted-on payments were
+# explored: unbiased, not precise. Exploration is not free (each random approval risks its
+# amount), so it is kept small and near the threshold, where the decision is in doubt.
+#
+# ### Explore the trade-off
+#
+# Move the costs: the plot redraws the expected cost of every threshold and marks the new
+# optimum; the text gives the counts behind each rate.
+
+# %%
+def plot_costs(decline=DECLINE_FRICTION, step_up=STEP_UP_FRICTION, passes=STEP_UP_PASS):
+    curve, n_act = cost_curve(p_future, oracle_future, amount_future, online_future, grid,
+                              decline=decline, step_up=step_up, passes=passes)
+    k = int(np.argmin(np.round(curve, 6)))
+    acted = p_future >= grid[k]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.plot(grid, curve / n_future_days, color="tab:blue")
+    ax.axvline(grid[k], color="tab:green", ls="--", label=f"optimum {grid[k]:.2f}")
+    ax.set(xlabel="threshold", ylabel="expected cost per day", title="Expected cost against threshold")
+    ax.legend()
+    plt.show()
+    print(f"optimum {grid[k]:.2f}: {curve[k] / n_future_days:.1f} per day; acts on {n_act[k]:,} of {len(p_future):,} payments "
+          f"({n_act[k] / n_future_days:.1f} a day), {int(y_future[acted].sum())} of {int(y_future.sum())} frauds "
+          f"(recall {y_future[acted].mean() * acted.mean() / y_future.mean():.3f}, precision {y_future[acted].mean():.3f})")
+    return float(grid[k])
+
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-def show_costs(threshold=0.5, review=5.0, friction=15.0):
-    row = cost_at(threshold, review, friction)
-    base = cost_at(0.5, review, friction)["expected cost per day"]
-    print(pd.Series({**row, "cost vs threshold 0.5": round(row["expected cost per day"] - base, 1)}).to_string())
-
-
-controls = interact(show_costs, threshold=FloatSlider(value=0.5, min=0.01, max=0.95, step=0.01),
-         review=FloatSlider(value=5.0, min=0.0, max=50.0, step=1.0),
-         friction=FloatSlider(value=15.0, min=0.0, max=100.0, step=5.0))
+controls = interact(plot_costs, decline=FloatSlider(value=DECLINE_FRICTION, min=0.0, max=100.0, step=5.0),
+                    step_up=FloatSlider(value=STEP_UP_FRICTION, min=0.0, max=20.0, step=1.0),
+                    passes=FloatSlider(value=STEP_UP_PASS, min=0.0, max=1.0, step=0.05))
 
 # %%
-# The same function at fixed settings: the static version of the widget above. The last two rows
-# make alerts four times dearer (review 20, friction 60) and find that case's cheapest threshold.
-dear = pd.DataFrame([cost_at(th, 20.0, 60.0) for th in grid])
-best_dear = float(dear.loc[dear["expected cost per day"].idxmin(), "threshold"])
-settings = [(0.5, 5, 15), (float(best["threshold"]), 5, 15), (0.05, 5, 15), (0.5, 20, 60), (best_dear, 20, 60)]
-pd.DataFrame([cost_at(th, rv, fr) | {"review": rv, "friction": fr} for th, rv, fr in settings])
+# The same computation at fixed settings: the static version of the widget above.
+static = []
+for decline, step_up, passes in [(15.0, 2.0, 0.1), (60.0, 2.0, 0.1), (15.0, 10.0, 0.1), (15.0, 2.0, 0.5)]:
+    curve, n_act = cost_curve(p_future, oracle_future, amount_future, online_future, grid, decline=decline, step_up=step_up, passes=passes)
+    k = int(np.argmin(np.round(curve, 6)))
+    static.append({"decline friction": decline, "step-up friction": step_up, "step-up pass rate": passes,
+                   "optimal threshold": float(grid[k]), "actions per day": round(n_act[k] / n_future_days, 1),
+                   "expected cost per day": round(float(curve[k] / n_future_days), 1)})
+pd.DataFrame(static)
 
 # %% [markdown]
-# The first three rows are the defaults at 0.5, at the optimum 0.18 and at `0.05` (the numbers
-# quoted above). The last two make every alert four times dearer (review 20, friction 60): at
-# 0.5 the day then costs 794.8, and the cheapest threshold moves up to 0.25 (691.5 per day), with
-# fewer alerts (16.3 a day). The threshold is a consequence of the costs; when they change, it
-# must be re-derived, not kept.
-
-# %% [markdown]
-# ### Slices
-#
-# An overall PR-AUC can hide a segment where the model is blind. We slice the future weeks by
-# channel and by amount band.
-
-# %%
-future_tx = tx.loc[future].assign(score=p_future)
-future_tx["amount band"] = pd.cut(future_tx["amount"], [0, 20, 100, np.inf], labels=["< 20", "20-100", "> 100"])
-slices = []
-for column in ["channel", "amount band"]:
-    for value, part in future_tx.groupby(column, observed=True):
-        slices.append({"slice": f"{column} = {value}", "transactions": len(part),
-                       "frauds": int(part["is_fraud"].sum()),
-                       "PR-AUC": pr_auc(part["is_fraud"], part["score"]),
-                       "oracle PR-AUC": pr_auc(part["is_fraud"], part["true_prob"])})
-slice_table = pd.DataFrame(slices).set_index("slice")
-slice_table["share of oracle"] = (slice_table["PR-AUC"] / slice_table["oracle PR-AUC"]).round(3)
-slice_table
-
-
-# %% [markdown]
-# The model holds between 0.855 and 0.948 of the oracle's PR-AUC in every slice but one: **ATM
-# withdrawals, at 0.739**. Only 36 ATM frauds fall in the test weeks, so the estimate is noisy;
-# a likely cause is that ATM amounts are round multiples of 20, so "amount relative to the card's
-# history" says less there. A real team would test that hypothesis and add ATM-specific features
-# (distance from the card's usual ATMs, for instance) before trusting the model on that slice.
-#
-# **The online plan.** Offline numbers earn a model the right to be tested, not to be trusted:
-#
-# 1. **Shadow mode** for a week or two: the new model scores live traffic, decisions still come
-#    from the old one; compare score distributions and alert volumes (the parity check of
-#    section 7 runs here too).
-# 2. **Champion–challenger**: route a random share of cards (the unit is the *card*, so one
-#    customer sees one policy) to the challenger. Primary metric: fraud loss plus review cost
-#    per `1,000` transactions — measured weeks later, when chargebacks have arrived.
-# 3. **Guardrails**, checked daily because they need no labels: the false-decline proxy (share
-#    of declines the customer contests or retries successfully), alert volume against the review
-#    team's capacity, and p99 latency.
+# Make declines four times dearer (`60`) and the optimum moves up, to 0.26 with 13.4 actions a
+# day. Make step-up annoying (`10`) or leaky (half of fraudsters pass) and the optimum stays at
+# 0.17 while the day gets dearer (756.2 and 919.5): the curve's minimum is flat, the level is not.
+# The threshold is a consequence of the costs; when they change, re-derive it.
 
 # %% [markdown]
 # ## 7. Serving
 #
-# Authorisation is real time: the features must be computed *at the moment of the payment*,
-# from an **online state** that every event updates. Below is a complete, small scorer: per card
-# it keeps the payment times and a running sum of amounts, per (card, device) a use counter,
-# per terminal the payment times and the chargebacks received so far. Its state is bootstrapped
-# from the history before the replay starts (as a real system backfills its store from the
-# warehouse), then updated per event.
+# The system, drawn: the online path must answer inside the authorisation window; the offline
+# path trains and audits; two label feeds flow back.
+#
+# ```mermaid
+# flowchart LR
+#     A[Card network: authorisation request] --> B[Authorisation service]
+#     B --> C[Online feature state: card, device, terminal windows]
+#     C --> D[Model service: fraud probability]
+#     D --> E{Policy from costs}
+#     E -->|approve| F[Approve]
+#     E -->|online, risky| G[Step-up: one-time code]
+#     E -->|card present, risky| H[Decline]
+#     E -->|riskiest cards of the day| I[Case review queue]
+#     I --> J[Investigator verdicts: fast labels]
+#     K[Chargebacks: slow labels] --> L[Label store with arrival times]
+#     J --> L
+#     L --> C
+#     L --> M[Offline training and as-of audit]
+#     B --> N[Logged features, scores, propensities]
+#     N --> M
+#     M --> D
+# ```
+#
+# Below is a complete, small real-time scorer: an **online state** (per card, payment times and
+# running sums; per card and device, a use counter; per terminal, payment times and chargebacks
+# received), bootstrapped from the history as a real store is backfilled, then updated per event.
 
 # %%
 class RealTimeScorer:
@@ -801,20 +819,21 @@ class RealTimeScorer:
     def __init__(self, booster):
         self.booster = booster
         self.card_t, self.card_cum = defaultdict(list), defaultdict(lambda: [0])
+        self.card_tiny = defaultdict(lambda: [0])
         self.device_uses = defaultdict(int)
         self.term_t, self.term_cb = defaultdict(list), defaultdict(list)
 
     def on_chargeback(self, terminal, label_t):           # the chargeback feed calls this
         self.term_cb[terminal].append(label_t)
 
-    def _card_window(self, card, t, window):
-        times, cum = self.card_t[card], self.card_cum[card]
+    def _card_window(self, card, t, window, cum=None):
+        times, cum = self.card_t[card], self.card_cum[card] if cum is None else cum
         first = bisect_left(times, t - window)
         return len(times) - first, cum[-1] - cum[first]
 
     def _term_window(self, terminal, t, window):
         received = self.term_cb[terminal]
-        cb = len(received) - bisect_left(received, t - window + 1)     # arrived in (t - window, t]
+        cb = bisect_right(received, t) - bisect_right(received, t - window)   # arrived in (t - window, t]
         n = len(self.term_t[terminal]) - bisect_left(self.term_t[terminal], t - window)
         return cb, cb / (n + 1)
 
@@ -822,10 +841,11 @@ class RealTimeScorer:
 # %%
 def online_features(self, t, card, terminal, device, amount, hour, channel, foreign):
     cents = round(amount * 100)
-    f = [amount, hour, channel, foreign]
+    f = [amount, hour, int(channel == 1), int(channel == 2), foreign]
     for window in (HOUR, DAY, 7 * DAY):
         n, total = self._card_window(card, t, window)
         f += [n, total / 100] if window != 7 * DAY else [n]
+    f.append(self._card_window(card, t, 7 * DAY, self.card_tiny[card])[1])
     n30, s30 = self._card_window(card, t, 30 * DAY)
     f.append(cents * n30 / max(s30, 1) if n30 > 0 else np.nan)
     f.append(float(t - self.card_t[card][-1]) if self.card_t[card] else np.nan)
@@ -840,6 +860,7 @@ def score(self, t, card, terminal, device, amount, hour, channel, foreign):
     p = float(self.booster.predict(np.array([f]), num_threads=1)[0])
     self.card_t[card].append(t)                                 # update the state AFTER scoring
     self.card_cum[card].append(self.card_cum[card][-1] + round(amount * 100))
+    self.card_tiny[card].append(self.card_tiny[card][-1] + int(round(amount * 100) < 500))
     self.device_uses[card, device] += 1
     self.term_t[terminal].append(t)
     return p, f
@@ -847,11 +868,6 @@ def score(self, t, card, terminal, device, amount, hour, channel, foreign):
 
 RealTimeScorer.features, RealTimeScorer.score = online_features, score
 
-
-# %% [markdown]
-# Bootstrapping is the only vectorised part: group the history by card, (card, device) and
-# terminal, and load the lists. Then we replay the first payments after deployment one by one,
-# feeding chargebacks as they arrive, exactly as production would see them.
 
 # %%
 def bootstrap(booster, history, t_history, chargebacks, scorer_class=RealTimeScorer):
@@ -861,6 +877,7 @@ def bootstrap(booster, history, t_history, chargebacks, scorer_class=RealTimeSco
     for card, idx in history.groupby("customer_id").indices.items():
         scorer.card_t[card] = t_history[idx].tolist()
         scorer.card_cum[card] = [0] + np.cumsum(cents[idx]).tolist()
+        scorer.card_tiny[card] = [0] + np.cumsum(cents[idx] < 500).tolist()
     for (card, device), n in history.groupby(["customer_id", "device_id"]).size().items():
         scorer.device_uses[card, device] = int(n)
     for terminal, idx in history.groupby("terminal_id").indices.items():
@@ -873,25 +890,27 @@ def bootstrap(booster, history, t_history, chargebacks, scorer_class=RealTimeSco
 # %%
 t_all = seconds(tx["timestamp"])
 start = int(np.argmax(day >= DEPLOY_DAY))                 # first payment after deployment
-cb_rows = tx.index[fraud].to_numpy()
-cb_order = cb_rows[np.argsort(seconds(tx.loc[cb_rows, "label_available_at"]), kind="stable")]
-cb_feed = list(zip(tx.loc[cb_order, "terminal_id"].tolist(),
-                   seconds(tx.loc[cb_order, "label_available_at"]).tolist(), strict=True))
-already = [(term, lt) for term, lt in cb_feed if lt < t_all[start]]
-scorer = bootstrap(lgbm, tx.iloc[:start], t_all[:start], already)
-print(f"state bootstrapped from {start:,} payments and {len(already):,} chargebacks")
+cb_rows = tx.index[tx["chargeback"] == 1].to_numpy()
+arrival_all = seconds(tx["label_available_at"])
 
-# %%
+
+def chargeback_feed(arrival):
+    # (terminal, arrival second) of every chargeback, in arrival order; split at the deployment.
+    order = cb_rows[np.argsort(arrival[cb_rows], kind="stable")]
+    feed = list(zip(tx.loc[order, "terminal_id"].tolist(), arrival[order].tolist(), strict=True))
+    return [e for e in feed if e[1] <= t_all[start] - 1], [e for e in feed if e[1] > t_all[start] - 1]
+
+
+already, pending = chargeback_feed(arrival_all)
 N_REPLAY = 3_000
-pending = [(term, lt) for term, lt in cb_feed if lt >= t_all[start]]
 stream = tx.iloc[start:start + N_REPLAY]
 columns = [stream[c].tolist() for c in ["customer_id", "terminal_id", "device_id", "amount", "hour"]]
 columns += [stream["channel"].cat.codes.tolist(), (stream["country"] != stream["card_country"]).astype(int).tolist()]
 
 
-def replay(scorer, n=N_REPLAY):
+def replay(scorer, pending, n=N_REPLAY):
     # Feed the first n payments after deployment, one by one; return their features and scores.
-    rows, scores, next_cb = [], [], 0
+    rows, scores_online, next_cb = [], [], 0
     for t, card, term, device, amount, hour, channel, foreign in zip(
             t_all[start:start + n].tolist(), *(column[:n] for column in columns), strict=True):
         while next_cb < len(pending) and pending[next_cb][1] <= t:     # chargebacks that have arrived
@@ -899,43 +918,53 @@ def replay(scorer, n=N_REPLAY):
             next_cb += 1
         p, f = scorer.score(t, card, term, device, amount, hour, channel, foreign)
         rows.append(f)
-        scores.append(p)
-    return rows, scores
+        scores_online.append(p)
+    return np.array(rows, dtype=float), np.array(scores_online)
 
 
-online_rows, online_p = replay(scorer)
+def differing(online_rows, n=N_REPLAY):
+    offline_rows = features.iloc[start:start + n].to_numpy(dtype=float)
+    return [name for j, name in enumerate(FEATURES) if not np.array_equal(online_rows[:, j], offline_rows[:, j], equal_nan=True)]
+
+
+online_rows, online_p = replay(bootstrap(lgbm, tx.iloc[:start], t_all[:start], already), pending)
+offline_p = lgbm.predict(features.iloc[start:start + N_REPLAY])
+parity_exact = not differing(online_rows) and np.array_equal(online_p, offline_p)
+print(f"{N_REPLAY:,} replayed payments x {len(FEATURES)} features: features that differ online vs offline: "
+      f"{differing(online_rows) or 'none'}; scores identical: {np.array_equal(online_p, offline_p)}")
+
+# %% [markdown]
+# Every replayed payment gets bit-for-bit the same features and score online as offline: times
+# are whole seconds and money whole cents in both paths, the windows have the same open and
+# closed ends, and chargebacks are applied in arrival order before each payment.
+#
+# ### A real skew, planted and caught
+#
+# A parity check earns its place in CI only if it fails when it should. The skew real teams meet
+# is not a `<` against a `<=`; it is a **feed that arrives differently online**. Here the online
+# store receives chargebacks in a nightly batch (applied at the next midnight), while the
+# training features used the exact arrival times.
 
 # %%
-online = np.array(online_rows, dtype=float)
-offline = features.iloc[start:start + N_REPLAY][FEATURES].to_numpy(dtype=float)
-mismatched = [name for j, name in enumerate(FEATURES)
-              if not np.array_equal(online[:, j], offline[:, j], equal_nan=True)]
-offline_p = lgbm.predict(offline)
-parity_exact = not mismatched and np.array_equal(np.array(online_p), offline_p)
-print(f"{N_REPLAY:,} replayed payments x {len(FEATURES)} features: "
-      f"features that differ online vs offline: {mismatched or 'none'}; "
-      f"scores identical: {np.array_equal(np.array(online_p), offline_p)}")
-
+nightly = np.where(np.isin(np.arange(len(tx)), cb_rows), (arrival_all // DAY + 1) * DAY, arrival_all)
+lag_already, lag_pending = chargeback_feed(nightly)
+lagged_rows, lagged_p = replay(bootstrap(lgbm, tx.iloc[:start], t_all[:start], lag_already), lag_pending)
+skewed = differing(lagged_rows)
+rows_changed = int((lagged_rows != online_rows)[:, [FEATURES.index(c) for c in skewed]].any(axis=1).sum()) if skewed else 0
+SKEW_CAUGHT = len(skewed) > 0
+print(f"nightly chargeback batch: features that differ: {skewed or 'none'}; payments affected: {rows_changed:,} of {N_REPLAY:,}")
 
 # %% [markdown]
-# Every one of the replayed payments gets bit-for-bit the same features and the same score
-# online as offline. That is not luck: times are whole seconds and money is whole cents in both
-# paths, the windows have the same open/closed ends, and the chargeback feed is applied in
-# arrival order before each payment. Break any of those (say, float seconds, or `<` instead of
-# `<=` on chargeback arrival) and this check names the feature that drifted.
+# The check names the four terminal features at once: under the nightly batch they count fewer
+# chargebacks than the model was trained with, for 98 of the 3,000 replayed payments. Fix one side or the other
+# — train on the nightly feed (`build_features(tx, arrival=nightly)`), or stream chargebacks into
+# the store — and re-run the replay.
 #
-# > **Failure mode:** training–serving skew — the offline pipeline and the online service compute
-# > "the same" feature in two code bases, and they quietly disagree. The model is then served
-# > inputs it never saw. Guard: a replay parity test like this one in CI, plus logging the online
-# > features so tomorrow's training set is built from what was actually served.
-
-# %% [markdown]
-# ### A skew, injected and caught
-#
-# A parity check is only worth its place in CI if it fails when it should. So we plant the most
-# common real-time bug: the service records the payment in its state *before* computing that
-# payment's features (one line moved up), so every velocity window counts the payment itself. We
-# replay the first `1,000` payments through the buggy scorer and run the same comparison.
+# A second guard needs no offline features at all: an **alert-volume guardrail** compares the
+# share of payments the service acts on with the share the model acted on in the week before
+# deployment. We plant the most common real-time bug — the service records a payment in its
+# state *before* computing its features, so every window counts the payment itself — and watch
+# the guardrail.
 
 # %%
 class UpdateFirstScorer(RealTimeScorer):
@@ -943,71 +972,117 @@ class UpdateFirstScorer(RealTimeScorer):
     def score(self, t, card, terminal, device, amount, hour, channel, foreign):
         self.card_t[card].append(t)
         self.card_cum[card].append(self.card_cum[card][-1] + round(amount * 100))
+        self.card_tiny[card].append(self.card_tiny[card][-1] + int(round(amount * 100) < 500))
         self.device_uses[card, device] += 1
         self.term_t[terminal].append(t)
         f = self.features(t, card, terminal, device, amount, hour, channel, foreign)
         return float(self.booster.predict(np.array([f]), num_threads=1)[0]), f
 
 
-buggy = bootstrap(lgbm, tx.iloc[:start], t_all[:start], already, scorer_class=UpdateFirstScorer)
-buggy_rows, buggy_p = replay(buggy, 1_000)
-buggy_rows, buggy_p = np.array(buggy_rows, dtype=float), np.array(buggy_p)
-skewed = [name for j, name in enumerate(FEATURES)
-          if not np.array_equal(buggy_rows[:, j], offline[:1_000, j], equal_nan=True)]
-flipped = int(((buggy_p >= best["threshold"]) != (offline_p[:1_000] >= best["threshold"])).sum())
-SKEW_CAUGHT = len(skewed) > 0
-print(f"features that differ online vs offline: {len(skewed)} of {len(FEATURES)}: {', '.join(skewed)}")
-print(f"alert decisions flipped at the cost-optimal threshold {best['threshold']:.2f}: {flipped} of 1,000; "
-      f"mean |score change| {np.abs(buggy_p - offline_p[:1_000]).mean():.3f}")
+def guardrail(action_share, reference, factor=3.0):
+    # Alarm when the live share of acted-on payments leaves [reference / factor, reference x factor].
+    return not reference / factor <= action_share <= reference * factor
 
-# %% [markdown]
-# The check fails loudly, as it should. 10 of the 16 features differ: every card window, the
-# amount relative to the card's history, the seconds since the previous payment (now always 0),
-# the device count and the terminal rates. The model learned that a payment 0 seconds after the
-# previous one is a burst, so the buggy service alerts on almost everything: 916 of the 1,000
-# alert decisions flip at the 0.18 threshold, and the mean score moves by 0.373. No offline metric
-# would show this, because offline the features are right; nothing in the model changed, one line
-# of serving code moved. That is why the replay parity test runs in CI on every change to either
-# pipeline.
+
+last_week = (day >= DEPLOY_DAY - 7) & (day < DEPLOY_DAY)
+reference_share = float((lgbm.predict(features.loc[last_week]) >= t_deployed).mean())
+_, buggy_p = replay(bootstrap(lgbm, tx.iloc[:start], t_all[:start], already, scorer_class=UpdateFirstScorer), pending, 1_000)
+healthy_share, buggy_share = float((online_p[:1_000] >= t_deployed).mean()), float((buggy_p >= t_deployed).mean())
+GUARDRAIL_CAUGHT = guardrail(buggy_share, reference_share) and not guardrail(healthy_share, reference_share)
+print(f"share of payments acted on at {t_deployed:.2f}: week before deployment {reference_share:.4f}; "
+      f"healthy service {healthy_share:.4f} (alarm: {guardrail(healthy_share, reference_share)}); "
+      f"update-first bug {buggy_share:.4f} (alarm: {guardrail(buggy_share, reference_share)})")
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 # Time one payment end to end (features from the state + model + state update), 1,000 payments x
 # 5 repeats. The repeats score payments the state has already seen: the lookups cost the same.
+scorer = bootstrap(lgbm, tx.iloc[:start], t_all[:start], already)
 events = list(zip(t_all[start:start + 1_000].tolist(), *(column[:1_000] for column in columns), strict=True))
 scoring_latency = measure(lambda event: scorer.score(*event), events, repeats=5)
 print(f"per payment: {scoring_latency} (budget 10 ms)")
 
-
 # %% [markdown]
-# On this laptop-class machine a payment takes a fraction of a millisecond at the median, far
-# inside the `10` ms budget. The exact numbers vary by run and machine, so the notebook checks only
-# the CPU-time p50 (best of five repeats) in its scorecard; the wall-clock p99 printed above grows when the machine is
-# busy, and the hard p99 bar lives in `make bench` (tests/benchmarks), run on a quiet machine.
-# Two things change in production. The state sits
-# in a key-value store (Redis, Aerospike) with a network hop of about a millisecond per lookup, so
-# the card, device and terminal state are fetched in one batched read. And it must stay bounded:
-# this scorer keeps every event in Python lists, which grow forever; a real store evicts events
-# older than the longest window (30 days) or keeps per-hour bucketed counts and sums instead of
-# raw events — and the parity test is what proves the compact version still matches offline.
+# The buggy service acts on 0.2030 of payments against 0.0064 the week before deployment (the
+# model learned that a payment 0 seconds after the previous one is a burst), and the guardrail
+# fires on the first thousand payments; the healthy service (0.0060) stays inside the band. A
+# payment takes a fraction of a millisecond at the median, far inside the `10` ms budget (the
+# hard p99 bar lives in `make bench`). In production the state sits in a key-value store, read in
+# one batch, with events older than the longest window evicted; the parity test proves the
+# compact version still matches offline.
+#
+# > **Failure mode:** training–serving skew — the offline pipeline and the online service compute
+# > "the same" feature from feeds that arrive differently. Guard: a replay parity test in CI,
+# > an alert-volume guardrail in production, and logging the served features for training.
 
 # %% [markdown]
 # ## 8. Monitoring and iteration
 #
-# The model went live on day `84`. On day `110` fraudsters start a new pattern
-# (card-testing on foreign websites, scenario 4) that did not exist in the training data. What
-# would each monitor have shown? First, the label-free monitors: the weekly **population
-# stability index** (PSI) of key features and of the score, against the training period. PSI
-# cuts the training-period values into ten equal-count bins and sums, over the bins,
-# (this week's share − the training share) × ln(this week's share ÷ the training share): 0 means
-# the same distribution, above `0.2` is the usual alarm level.
+# The model went live on day `84`. On day `110` fraudsters start **card testing**: tiny foreign
+# online payments that check a stolen card works, followed 6 to 72 hours later by a **cash-out**
+# of large online purchases on the same cards. Nothing like it was in the training data. What does
+# it cost, and which monitor sees it first?
 #
-# **Predict, then run:** the new pattern is a different kind of fraud, not just more of it. In the
-# first week after the drift starts, will the score's PSI cross the `0.2` alarm level?
+# Two monitors watch it. A **segment monitor** counts the payments card testing lives in (under
+# `5`, online, abroad) and alarms when the count over a window exceeds its mean plus `4` standard
+# deviations on the training days; we try a one-day and a seven-day window, at seeds `0`–`3`.
+# The **global score PSI** (population stability index) compares this week's score distribution
+# with training: `0.2` is the usual alarm.
+#
+# **Predict, then run:** card testing is well under 1 % of payments. Which window alarms sooner,
+# and which one cries wolf? Will the global PSI cross `0.2` in the first week of the drift?
+
+# %%
+def policy_cost(score, rows, threshold):
+    # Expected cost per payment of acting at `threshold` (the world's true_prob prices it).
+    p, amount = tx["true_prob"].to_numpy()[rows], tx["amount"].to_numpy()[rows]
+    online = (tx["channel"] == "online").to_numpy()[rows]
+    return np.where(score >= threshold, act_cost(p, amount, online), approve_cost(p, amount))
+
+
+live = day >= DEPLOY_DAY
+deployed_scores = lgbm.predict(features.loc[live])
+cash_out_loss = (tx["scenario"].to_numpy()[live] >= 4) * tx["true_prob"].to_numpy()[live] * tx["amount"].to_numpy()[live]
+daily = pd.DataFrame({"day": day[live], "deployed cost": policy_cost(deployed_scores, live, t_deployed),
+                      "testing + cash-out loss": np.where(deployed_scores >= t_deployed, 0.0, cash_out_loss)}).groupby("day").sum()
+
+
+def tiny_foreign_online(s_tx):
+    # Daily count of the segment card testing lives in: payments under 5, online, abroad.
+    flag = (s_tx["amount"] < 5) & (s_tx["channel"] == "online") & (s_tx["country"] != s_tx["card_country"])
+    return flag.groupby(s_tx["day"]).sum()
+
+
+def segment_monitor(counts, window):
+    # Alarm when the `window`-day rolling count exceeds its reference mean + 4 sd (training days).
+    rolling = counts.rolling(window).sum()
+    reference = rolling[(rolling.index >= TRAIN_START + window - 1) & (rolling.index < DEPLOY_DAY)]
+    alarms = rolling.index[rolling > reference.mean() + 4 * reference.std()]
+    after = alarms[alarms >= DRIFT_DAY]
+    return {"alarm level": round(float(reference.mean() + 4 * reference.std()), 1),
+            "first alarm (day)": int(after.min()) if len(after) else None,
+            "delay (days)": int(after.min()) - DRIFT_DAY if len(after) else None,
+            "false alarms before the drift": int(((alarms >= DEPLOY_DAY) & (alarms < DRIFT_DAY)).sum())}
+
+
+monitor_rows = []
+for s in range(4):                    # the worlds of seeds 0-3 (no model needed: counts only)
+    s_tx = tx if s == SEED else make_fraud_world(n_transactions=N_TRANSACTIONS, n_days=N_DAYS, base_rate=BASE_RATE,
+                                                label_delay_days=LABEL_DELAY_DAYS, drift_day=DRIFT_DAY, seed=s).transactions
+    monitor_rows += [{"seed": s, "window (days)": w} | segment_monitor(tiny_foreign_online(s_tx), w) for w in (1, 7)]
+monitors = pd.DataFrame(monitor_rows).set_index(["window (days)", "seed"]).sort_index()
+weekly_monitor = monitors.loc[7]
+first_alarm = weekly_monitor.loc[SEED, "first alarm (day)"] if SEED in weekly_monitor.index else None
+first_alarm = None if pd.isna(first_alarm) else int(first_alarm)
+worst_delay = weekly_monitor["delay (days)"].max()                # NaN if a seed never alarms
+daily_noisy_seeds = int((monitors.loc[1, "false alarms before the drift"] > 0).sum())
+print(f"seeds 0-3: the 7-day window alarms at most {worst_delay} days after the drift; "
+      f"the daily window raises false alarms at {daily_noisy_seeds} of 4 seeds")
+monitors
+
 
 # %%
 def psi(reference, current, bins=10):
-    reference, current = np.nan_to_num(reference, nan=-1.0), np.nan_to_num(current, nan=-1.0)
     edges = np.unique(np.quantile(reference, np.linspace(0, 1, bins + 1)[1:-1]))
     ref = np.bincount(np.searchsorted(edges, reference, "right"), minlength=len(edges) + 1) / len(reference)
     cur = np.bincount(np.searchsorted(edges, current, "right"), minlength=len(edges) + 1) / len(current)
@@ -1015,152 +1090,86 @@ def psi(reference, current, bins=10):
     return float(np.sum((cur - ref) * np.log(cur / ref)))
 
 
-all_scores = lgbm.predict(features[FEATURES])
-week = (day - DEPLOY_DAY) // 7
-monitored = ["amount", "is_foreign", "card_n_1h", "term_cb_rate_28d"]
-psi_rows = []
-for w in range(0, (N_DAYS - DEPLOY_DAY) // 7):
-    now = week == w
-    row = {"week": w, "first day": DEPLOY_DAY + 7 * w}
-    row |= {c: round(psi(features.loc[train, c].to_numpy(), features.loc[now, c].to_numpy()), 3) for c in monitored}
-    row["score"] = round(psi(all_scores[train], all_scores[now]), 3)
-    psi_rows.append(row)
-psi_table = pd.DataFrame(psi_rows).set_index("week")
-PSI_ALARM = 0.2                                    # the usual alarm level
-print("weeks with a PSI above the alarm level: "
-      + (", ".join(f"{c} in week {w}" for c in psi_table.columns[1:] for w in psi_table.index[psi_table[c] > PSI_ALARM])
-         or "none"))
-psi_table
+train_scores = lgbm.predict(X_train)
+drift_week = (day >= DRIFT_DAY) & (day < DRIFT_DAY + 7)
+first_week_psi = round(psi(train_scores, lgbm.predict(features.loc[drift_week])), 3)
+print(f"global score PSI in the first week of the drift: {first_week_psi:.3f} (alarm at 0.2)")
 
 # %% [markdown]
-# The input features barely move: `amount`, `is_foreign` and `card_n_1h` stay at a PSI of 0.001
-# or less through the drift, and even the score's PSI stays below 0.06. The new pattern is well
-# under 1 % of payments, too few to shift a distribution. The only feature to cross `0.2` is the
-# terminal chargeback rate (already near 0.1 before the drift: which terminals happen to be
-# compromised changes from month to month), in the week starting on day 133 — three weeks after
-# the drift, when the new pattern's chargebacks have arrived. **Label-free monitors catch data
-# drift; concept drift in a rare class mostly hides from them.**
-#
-# The label-based monitor is the one that sees concept drift: PR-AUC per week, against the
-# oracle. We can only compute it once that week's chargebacks have arrived — about two weeks
-# later in production; here we use the ground truth to show what it *will* say.
+# Now the money, and the retraining. On day `131` the model is retrained on the nine weeks before
+# it, with the labels known then: chargebacks that have arrived, plus the review team's verdicts
+# on the cards it investigated (the deployed model chose them). Payments the deployed policy
+# declined or stepped up never produce a chargeback; unless their card was reviewed they are left
+# out rather than trained as genuine.
 
 # %%
-recent = (day >= RETRAIN_DAY - 70) & (day < RETRAIN_DAY - 7)          # same gap as before
-retrain_known = (fraud & (tx["label_available_at"] <= START + pd.Timedelta(days=RETRAIN_DAY))).to_numpy()
-RETRAINED = f"retrained on day {RETRAIN_DAY}"
-lgbm_retrained = fit_lgbm(features.loc[recent, FEATURES], retrain_known[recent].astype(int))
-retrained_scores = lgbm_retrained.predict(features[FEATURES])
-decay_rows = []
-for w in range(0, (N_DAYS - DEPLOY_DAY) // 7):
-    now = week == w
-    decay_rows.append({"week": w, "first day": DEPLOY_DAY + 7 * w,
-                       "deployed model": pr_auc(y_true[now], all_scores[now]),
-                       RETRAINED: pr_auc(y_true[now], retrained_scores[now]) if DEPLOY_DAY + 7 * w >= RETRAIN_DAY else np.nan,
-                       "oracle": pr_auc(y_true[now], tx.loc[now, "true_prob"])})
-decay = pd.DataFrame(decay_rows).set_index("week")
-decay
+recent = (day >= RETRAIN_DAY - 63) & (day < RETRAIN_DAY)
+acted_live = np.zeros(len(tx), bool)
+acted_live[live] = deployed_scores >= t_deployed
+reviewed_live = np.zeros(len(tx), bool)
+review_window = live & (day < RETRAIN_DAY - 1)
+reviewed_live[review_window] = reviewed_cards(lgbm.predict(features.loc[review_window]), review_window)
+y_retrain = np.where(reviewed_live, y_true, labels_known_at(tx, RETRAIN_DAY))
+keep_rows = recent & (~acted_live | reviewed_live)
+lgbm_retrained = fit_lgbm(features.loc[keep_rows], y_retrain[keep_rows])
+retrained_scores = lgbm_retrained.predict(features.loc[live])
+daily["retrained cost"] = pd.Series(policy_cost(retrained_scores, live, t_deployed)).groupby(day[live]).sum().to_numpy()
+periods = {f"days {DEPLOY_DAY}-{DRIFT_DAY - 1} (before drift)": (daily.index < DRIFT_DAY),
+           f"days {DRIFT_DAY}-{RETRAIN_DAY - 1} (drift)": (daily.index >= DRIFT_DAY) & (daily.index < RETRAIN_DAY),
+           f"days {RETRAIN_DAY}-{N_DAYS - 1} (after retraining)": daily.index >= RETRAIN_DAY}
+money = pd.DataFrame({name: {"deployed model, cost per day": daily.loc[m, "deployed cost"].mean(),
+                             "retrained model, cost per day": daily.loc[m, "retrained cost"].mean() if "after" in name else np.nan,
+                             "of which testing + cash-out losses (deployed)": daily.loc[m, "testing + cash-out loss"].mean()}
+                      for name, m in periods.items()}).T.round(1)
+money
 
 # %%
-after_retrain = (day >= RETRAIN_DAY) & (day < N_DAYS)
-before_drift = (day >= DEPLOY_DAY) & (day < DRIFT_DAY)
-drift_to_retrain = (day >= DRIFT_DAY) & (day < RETRAIN_DAY)
-recovery = pd.DataFrame({
-    "deployed model": [pr_auc(y_true[m], all_scores[m]) for m in (before_drift, drift_to_retrain, after_retrain)],
-    "retrained model": [np.nan, np.nan, pr_auc(y_true[after_retrain], retrained_scores[after_retrain])],
-    "oracle": [pr_auc(y_true[m], tx.loc[m, "true_prob"]) for m in (before_drift, drift_to_retrain, after_retrain)]},
-    index=[f"days {DEPLOY_DAY}-{DRIFT_DAY - 1} (before drift)", f"days {DRIFT_DAY}-{RETRAIN_DAY - 1} (drift)",
-           f"days {RETRAIN_DAY}-{N_DAYS - 1} (after retraining)"])
-recovery
+week_of = (daily.index - DEPLOY_DAY) // 7
+weekly = daily.groupby(week_of).mean()
+weekly.index = DEPLOY_DAY + 7 * weekly.index
+weekly_live = (day[live] - DEPLOY_DAY) // 7
+pr_by_week = pd.Series(y_true[live]).groupby(weekly_live).apply(lambda s: pr_auc(s, deployed_scores[s.index]))
+calibration = pd.Series(deployed_scores).groupby(weekly_live).sum() / pd.Series(y_true[live]).groupby(weekly_live).sum()
+pre = weekly.index + 7 <= DRIFT_DAY                                 # whole weeks before the drift
+band = (weekly.loc[pre, "deployed cost"].mean() - 2 * weekly.loc[pre, "deployed cost"].std(),
+        weekly.loc[pre, "deployed cost"].mean() + 2 * weekly.loc[pre, "deployed cost"].std())
+weekly_table = pd.DataFrame({"deployed cost per day": weekly["deployed cost"].round(1),
+                             "weekly PR-AUC (deployed)": pr_by_week.to_numpy(),
+                             "predicted / actual frauds": calibration.round(3).to_numpy()}, index=weekly.index.rename("first day"))
+print(f"noise band of the weekly cost per day before the drift (mean +- 2 sd): [{band[0]:.1f}, {band[1]:.1f}]")
+weekly_table
 
 # %%
-# Figure helper: weekly PR-AUC, deployed vs retrained vs oracle.
+# Figure helper: weekly cost per day with the pre-drift noise band, deployed vs retrained.
 fig, ax = plt.subplots()
-ax.plot(decay["first day"], decay["deployed model"], "o-", label=f"deployed model (trained to day {TRAIN_END})")
-ax.plot(decay["first day"], decay[RETRAINED], "s-", label=RETRAINED)
-ax.plot(decay["first day"], decay["oracle"], "k--", label="oracle")
-ax.axvline(DRIFT_DAY, color="tab:red", ls=":", label=f"new fraud pattern (day {DRIFT_DAY})")
-ax.set(xlabel="first day of the week", ylabel="weekly PR-AUC", ylim=(0, 1),
-       title="After the new pattern starts the model decays; retraining on recent weeks recovers")
-ax.legend(loc="lower left")
+ax.fill_between([weekly.index.min(), weekly.index.max()], *band, color="0.85", label="noise band before the drift")
+ax.plot(weekly.index, weekly["deployed cost"], "o-", label=f"deployed model (trained to day {TRAIN_END})")
+after = weekly.index >= RETRAIN_DAY
+ax.plot(weekly.index[after], weekly.loc[after, "retrained cost"], "s-", label=f"retrained on day {RETRAIN_DAY}")
+ax.axvline(DRIFT_DAY, color="tab:red", ls=":", label=f"card testing starts (day {DRIFT_DAY})")
+if first_alarm is not None:
+    ax.plot([first_alarm], [band[0]], "^", color="tab:green", ms=12, label=f"segment monitor alarm (day {first_alarm})")
+ax.set(xlabel=f"first day of the week (weeks counted from day {DEPLOY_DAY})", ylabel="expected cost per day (currency units)",
+       title="Card testing and cash-out cost money; the segment monitor sees it first")
+ax.legend(loc="upper left", fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Before the drift, the deployed model's PR-AUC was 0.745; in the three weeks after day 110 it
-# falls to 0.450 while the oracle stays at 0.817 — the model has never seen card testing abroad.
-# Retraining on day 131 on the ten weeks that end a week before it, with the labels known then, lifts PR-AUC on the
-# last weeks from 0.554 to 0.727 (oracle 0.884). In production the decay would be confirmed only
-# when the chargebacks arrive, one to two weeks late; that is why retraining runs on a schedule
-# (or on a trigger from a monitor on *recently labelled* data), not only when someone notices.
+# Card testing costs money through what follows it: the cash-out. During the drift the deployed
+# model's expected cost rises from 739.7 to 1183.3 per day, far above the noise band of the weeks
+# before; 330.6 a day of it is testing and cash-out losses the model lets through. The
+# seven-day **segment monitor** fires one or two days after the drift starts at every seed
+# (day 111 here), with no false alarm; the one-day window is a day quicker at three seeds (five
+# days slower at the fourth) but cries wolf before the drift at 2 of the 4 seeds — the usual trade-off between delay and noise. The
+# global score PSI stays at 0.016 in the first week: a pattern this rare does not move a global
+# distribution. The model's calibration drifts too: it predicts fewer frauds than happen
+# (predicted / actual under 0.8 in the drift weeks), because the new fraud is unlike anything it
+# was trained on — a label-free hint, confirmed when the chargebacks arrive. The retrained model
+# costs 713.0 a day after day `131` against 941.0 for the deployed one.
 #
-# ### Blocked payments never get labels
-#
-# If alerted payments are declined, their chargebacks never come: the card was not charged. So
-# the next training set is built only from payments the *current* model let through — the
-# frauds it catches best vanish from the labels, and the next model learns less about them. The
-# usual guard is a small **random holdout**: a random 2 % of payments bypass the decline (they
-# are reviewed, or allowed up to a limit), so their labels arrive and give an unbiased view.
-
-# %%
-THRESHOLD = float(best["threshold"])
-declined = p_future >= THRESHOLD
-holdout = np.random.default_rng(SEED + 1).random(len(p_future)) < 0.02
-labelled = ~declined | holdout
-lost = pd.DataFrame({"frauds": pd.Series(y_future).groupby(tx.loc[future, "scenario"].to_numpy()).sum(),
-                     "still labelled": pd.Series(y_future * labelled).groupby(tx.loc[future, "scenario"].to_numpy()).sum()})
-lost.index = [SCENARIOS[s] for s in lost.index]
-lost["share that keeps a label"] = (lost["still labelled"] / lost["frauds"]).round(3)
-precision_true = y_future[declined].mean()
-n_holdout = int((declined & holdout).sum())
-hits = int(y_future[declined & holdout].sum())
-z = 1.96                                                  # Wilson 95 % interval for hits / n_holdout
-n_h = max(n_holdout, 1)                                   # (guards a tiny world with no holdout decline)
-centre = (hits + z**2 / 2) / (n_h + z**2)
-half = z * np.sqrt(hits * (n_h - hits) / n_h + z**2 / 4) / (n_h + z**2)
-print(f"declines at threshold {THRESHOLD:.2f}: true precision {precision_true:.3f}; the {n_holdout} holdout "
-      f"payments say {hits / n_h:.3f}, 95 % interval [{centre - half:.3f}, {centre + half:.3f}]")
-lost
-
-# %% [markdown]
-# If every payment above the cost-optimal threshold is declined, the labels of the next training
-# set keep only 0.157 of the burst frauds, 0.017 of the compromised-terminal frauds and 0.106 of
-# the account takeovers from these weeks — the patterns the model catches best nearly vanish,
-# while background fraud (which it cannot catch) keeps all its labels. A model retrained on that
-# would learn less about exactly the fraud it used to stop (measured below). The 2 % holdout
-# gives unbiased labels but few of them: 11 declined holdout payments in 26 days put the
-# decline precision at 1.000 with a 95 % (Wilson) interval of [0.741, 1.000], which does contain
-# the true 0.786 but is far too wide to steer by week. The
-# holdout costs fraud losses, so it is kept small and its estimates are pooled over weeks.
-
-# %%
-# The next model, trained on these weeks (all their chargebacks arrived), three ways; scored on
-# the old patterns (scenarios 0-3) in the last weeks.
-X_period = features.loc[future, FEATURES]
-approved_or_holdout = ~declined | holdout
-weight = np.where(declined & holdout, 1 / 0.02, 1.0)        # a holdout decline stands for 50
-next_models = {
-    "all labels (nothing declined)": fit_lgbm(X_period, y_future),
-    "declined = no chargeback = legitimate": fit_lgbm(X_period, np.where(declined & ~holdout, 0, y_future)),
-    "declined dropped, holdout weighted up": fit_lgbm(X_period[approved_or_holdout], y_future[approved_or_holdout],
-                                                      weight=weight[approved_or_holdout]),
-}
-old_patterns = (day >= RETRAIN_DAY) & (tx["scenario"] != 4).to_numpy()
-feedback = pd.Series({name: pr_auc(y_true[old_patterns], model.predict(features.loc[old_patterns, FEATURES]))
-                      for name, model in next_models.items()}, name="PR-AUC on old patterns, days 131-149")
-feedback.to_frame()
-
-# %% [markdown]
-# The feedback loop in numbers. Trained on the same weeks, the next model scores 0.737 on the old
-# patterns when it sees every label. The common pipeline — "no chargeback means legitimate" —
-# turns every declined fraud into a negative, and its PR-AUC falls to **0.341**: it learns that
-# payments like the ones its predecessor stopped are fine. Dropping the declined payments and
-# weighting the 2 % holdout up (each holdout decline stands for `1 / 0.02 = 50`) recovers much of the loss,
-# 0.595 — not all of it, because 11 holdout declines are few. The better a model blocks, the
-# less its successor knows, unless a holdout keeps the labels coming.
-#
-# > **Say it in the interview:** "Declined payments never produce a chargeback, so the model
-# > trains on a population it has already filtered. I'd keep a small random holdout that
-# > bypasses the model, use it for unbiased metrics, and weight it up when retraining."
+# > **Say it in the interview:** "I monitor in money per day with a noise band, plus segment
+# > counts for the attacks I know (card testing, a merchant's sudden volume); global PSI is a
+# > health check, not a fraud detector."
 
 # %% [markdown]
 # ## Your turn
@@ -1174,71 +1183,65 @@ feedback.to_frame()
 # Answer key for the self-checks below, computed from the notebook's state (so it follows the
 # knobs). Collapsed so that it does not spoil the exercises: try them first.
 _key = {}
-# Exercise 1: where the notebook's two cost functions cross, found numerically.
-_key['Exercise 1'] = brentq(lambda p: alert_cost(p) - approve_cost(p, 200.0), 0.0, 1.0)
-# Exercise 2 takes another road to the same share: a payment's one-hour window is empty
-# exactly when the card's previous payment is more than an hour old (or there is none).
-alone = ~(features["secs_since_prev"] <= HOUR)
-by_mechanism = alone.groupby([tx["scenario"], tx["is_fraud"]]).agg(["sum", "mean"])
-_key['Exercise 2'] = tuple(by_mechanism.loc[(1, 1)].astype(float))
-cheapest_first = sweep.sort_values(["expected cost per day", "threshold"])
-_key['Exercise 3'] = float(cheapest_first.loc[cheapest_first["alerts per day"].le(12), "expected cost per day"].iloc[0])
+_probe = np.linspace(0, 1, 1_000_001)
+_key["Exercise 1"] = float(_probe[np.argmax(act_cost(_probe, 200.0, False) <= approve_cost(_probe, 200.0))])
+_alone = ~(features["secs_since_prev"] <= HOUR)
+_key["Exercise 2"] = tuple(_alone.groupby([tx["scenario"], tx["is_fraud"]]).agg(["sum", "mean"]).loc[(1, 1)].astype(float))
+_ranked = sweep.sort_values(["expected cost per day", "threshold"])
+_capped = _ranked.loc[_ranked["actions per day"].le(10), "expected cost per day"]
+_key["Exercise 3"] = float(_capped.iloc[0]) if len(_capped) else float("nan")   # nan: no threshold meets the cap
 
 # %% [markdown]
 # ### Exercise 1 · Break-even probability
 #
-# With review cost `5` and friction `15`, alerting on a payment of amount $A$ with fraud
-# probability $p$ costs `5 + (1 - p) × 15`; approving it costs `p × A` (the functions
-# `alert_cost` and `approve_cost` of section 6). At what $p$ do the two cost the same for a payment
-# of `200`? Solve it on paper and give at least three decimals.
+# Declining a card-present payment costs `15 × (1 - p)`; approving it costs `p × A` (the
+# functions `act_cost` and `approve_cost` of section 6). Above what fraud probability $p$ is
+# declining a card-present payment of `200` cheaper? Solve it on paper; give three decimals.
 
 # %%
 answer_1 = TODO
-_ = check_answer("Exercise 1", answer_1, _key['Exercise 1'],
+_ = check_answer("Exercise 1", answer_1, _key["Exercise 1"],
                  rel_tol=0.01, hint="write both costs as functions of p, set them equal, collect the p terms")
 
 # %% [markdown]
 # ### Exercise 2 · What velocity cannot see
 #
-# How many burst frauds (scenario 1 *and* actually fraud) have an empty one-hour card window in
-# `features`, and what share of all burst frauds is that? Give both, as `(count, share)`.
+# How many stolen-card frauds (scenario 1 *and* actually fraud) have an empty one-hour card
+# window in `features`, and what share of all stolen-card frauds is that? Give `(count, share)`.
 
 # %%
 answer_2 = TODO
-_ = check_answer("Exercise 2", answer_2, _key['Exercise 2'],
-                 abs_tol=0.002, rel_tol=0.0,
+_ = check_answer("Exercise 2", answer_2, _key["Exercise 2"], abs_tol=0.002, rel_tol=0.0,
                  hint="two conditions select the rows (which mechanism, and was it fraud?); which feature counts "
                       "the card's payments in the last hour?")
 
 # %% [markdown]
-# ### Exercise 3 · The alert budget
+# ### Exercise 3 · A cap on friction
 #
-# The review team is halved and can open at most `12` alerts per day. Using `sweep` (the table of
+# The product team caps declines and step-ups at `10` a day. Using `sweep` (the table of
 # `cost_at` over thresholds), what is the lowest expected cost per day among thresholds whose
-# `alerts per day` is at most `12`?
+# `actions per day` is at most `10`?
 
 # %%
 answer_3 = TODO
-_ = check_answer("Exercise 3", answer_3,
-                 _key['Exercise 3'],
-                 rel_tol=0.0, abs_tol=0.05,
-                 hint="first keep the thresholds the team can staff; the answer is a cost, not a threshold")
+_ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_tol=0.05,
+                 hint="first keep the thresholds the cap allows; the answer is a cost, not a threshold")
 
 # %% [markdown]
 # ### Exercise 4 (judgment) · Which metric goes on the champion–challenger dashboard?
 #
 # You route a random half of the cards to a new model for four weeks. The product manager wants
 # one number on the dashboard to decide the winner. Which metric do you choose, which do you
-# refuse (ROC-AUC? precision? PR-AUC?), and when can you read it? Write your answer here:
+# refuse (ROC-AUC? per-payment recall? PR-AUC?), and when can you read it? Write your answer here:
 #
 # *Your answer:*
 
 # %% [markdown]
-# ### Exercise 5 (judgment) · The latency budget halves: what changes?
+# ### Exercise 5 (judgment) · The segment monitor fires: what now?
 #
-# The card network tightens its window and the interviewer now gives the model `5` ms, p99,
-# including the feature lookups. What do you measure first, what do you change in the design of
-# section 7, and what do you *not* need to change? Write your answer here:
+# On a Tuesday the tiny-foreign-online count is three times its alarm level. Chargebacks for
+# these payments will not arrive for a week or more. What do you do today, this week, and at the
+# next retraining — and what do you *not* do? Write your answer here:
 #
 # *Your answer:*
 
@@ -1250,32 +1253,52 @@ _ = check_answer("Exercise 3", answer_3,
 # parameters it reports which hold and why the others do not. Timings are judged on the p50 only.
 
 # %% tags=["scorecard"]
-oracle_pr = ladder.loc["oracle (true_prob)", "PR-AUC"]
-with_v, without_v = ladder.loc["LightGBM, all features", "PR-AUC"], ladder.loc["LightGBM, no velocity features", "PR-AUC"]
-rows = [
-    ("fraud base rate", round(float(fraud.mean()), 4), "0.001 - 0.01", 0.001 <= fraud.mean() <= 0.01),
-    ("LightGBM PR-AUC (future) / oracle PR-AUC", round(with_v / oracle_pr, 3), ">= 0.80", with_v / oracle_pr >= 0.80),
-    ("no-velocity PR-AUC / with-velocity PR-AUC", round(without_v / with_v, 3), "<= 0.85", without_v / with_v <= 0.85),
-    ("learned models beat the 3-flag rule (PR-AUC, LightGBM / rule)", round(with_v / ladder["PR-AUC"].iloc[0], 3), "> 1", with_v > ladder["PR-AUC"].iloc[0]),
-    ("boosting adds little here: LightGBM minus logistic regression PR-AUC", round(with_v - ladder.loc["logistic regression", "PR-AUC"], 3), "< 0.05", with_v - ladder.loc["logistic regression", "PR-AUC"] < 0.05),
-    ("every rung predicts one payment within the 10 ms budget (CPU p50, best of 5 repeats; ms in section 4)", slowest_rung_p50 <= 10.0, "True", slowest_rung_p50 <= 10.0, f"slowest rung: CPU p50 {slowest_rung_p50:.3f} ms"),
-    ("leaky terminal risk: offline PR-AUC", leak_table.loc["leaky"].iloc[0], f"> honest {leak_table.loc['honest'].iloc[0]:.3f}", leak_table.loc["leaky"].iloc[0] > leak_table.loc["honest"].iloc[0]),
-    ("leaky terminal risk: future PR-AUC", leak_table.loc["leaky"].iloc[1], f"< honest {leak_table.loc['honest'].iloc[1]:.3f}", leak_table.loc["leaky"].iloc[1] < leak_table.loc["honest"].iloc[1]),
-    ("ROC-AUC flatters: ROC-AUC minus PR-AUC (LightGBM)", round(auc_table.iloc[0, 0] - auc_table.iloc[0, 1], 3), "> 0.1", auc_table.iloc[0, 0] - auc_table.iloc[0, 1] > 0.1),
-    ("downsampled + corrected: |predicted/actual - 1|", round(abs(imbalance.loc["downsampled, corrected", "predicted / actual frauds"] - 1), 3), f"< raw {abs(imbalance.loc['downsampled, raw', 'predicted / actual frauds'] - 1):.3f}", abs(imbalance.loc["downsampled, corrected", "predicted / actual frauds"] - 1) < abs(imbalance.loc["downsampled, raw", "predicted / actual frauds"] - 1)),
-    ("class weights + prior correction: |predicted/actual - 1|", round(abs(imbalance.loc["class weights, corrected", "predicted / actual frauds"] - 1), 3), f"< raw {abs(imbalance.loc['class weights', 'predicted / actual frauds'] - 1):.3f}", abs(imbalance.loc["class weights, corrected", "predicted / actual frauds"] - 1) < abs(imbalance.loc["class weights", "predicted / actual frauds"] - 1)),
-    ("cost-optimal threshold: expected cost saved, as a share of the cost at 0.5", saving_share, ">= 0.10", saving_share >= 0.10),
-    ("threshold picked on the first half of the future weeks: share saved on the second half", later_saving_share, ">= 0.10", later_saving_share >= 0.10),
-    ("online vs offline features and scores identical (3,000 payments)", bool(parity_exact), "True", bool(parity_exact)),
-    ("injected skew (state updated before scoring): features the parity check names", len(skewed), "> 0", SKEW_CAUGHT),
-    ("one payment scored online within the 10 ms budget, state update included (CPU p50, best of 5 repeats; ms in section 7)", scoring_latency.p50 <= 10.0, "True", scoring_latency.p50 <= 10.0, f"CPU p50 {scoring_latency.p50:.3f} ms"),
-    ("PR-AUC drop of the deployed model, drift weeks vs before", round(recovery.iloc[0, 0] - recovery.iloc[1, 0], 3), "> 0.05", recovery.iloc[0, 0] - recovery.iloc[1, 0] > 0.05),
-    ("retrained vs deployed PR-AUC after retraining", recovery.iloc[2, 1], f"> {recovery.iloc[2, 0]:.3f}", recovery.iloc[2, 1] > recovery.iloc[2, 0]),
-    ("next model, declined labelled legitimate: PR-AUC on old patterns", feedback.iloc[1], f"< all labels {feedback.iloc[0]:.3f}", feedback.iloc[1] < feedback.iloc[0]),
-    ("next model, declined dropped + holdout weighted: PR-AUC", feedback.iloc[2], f"> naive {feedback.iloc[1]:.3f}", feedback.iloc[2] > feedback.iloc[1]),
-]
 from utils.scorecard import build, enforce
 
+lgbm_pr = ladder.loc["LightGBM, all features", "PR-AUC"]
+card_prec = budget_table["card precision top-k"]
+rows = [
+    ("fraud base rate", round(float(fraud.mean()), 4), "0.002 - 0.01", 0.002 <= fraud.mean() <= 0.01),
+    ("realism: LightGBM precision at 80 % recall, highest of seeds 0-3", by_seed["LightGBM precision at 80 % recall"].max(), "< 0.5",
+     by_seed["LightGBM precision at 80 % recall"].max() < 0.5),
+    ("LightGBM / oracle PR-AUC, lowest of seeds 0-3", by_seed["oracle ratio"].min(), ">= 0.35", by_seed["oracle ratio"].min() >= 0.35),
+    ("cost-optimal threshold at seeds 0-3 (lowest, highest)", f"{thresholds.min():.2f}, {thresholds.max():.2f}", "all in [0.05, 0.30]",
+     bool(thresholds.between(0.05, 0.30).all())),
+    ("LightGBM minus logistic regression PR-AUC, 95 % interval over seeds 0-3", f"[{gap_lr.mean() - gap_half:.3f}, {gap_lr.mean() + gap_half:.3f}]",
+     "lower end > 0", gap_lr.mean() - gap_half > 0),
+    ("learned model beats the 3-flag rule (PR-AUC)", lgbm_pr, f"> rule {ladder['PR-AUC'].iloc[0]:.3f}", lgbm_pr > ladder["PR-AUC"].iloc[0]),
+    ("ablation: without card velocity, PR-AUC", ladder.loc["LightGBM without card velocity", "PR-AUC"], f"< all features {lgbm_pr:.3f}",
+     ladder.loc["LightGBM without card velocity", "PR-AUC"] < lgbm_pr),
+    ("ablation: without terminal risk, PR-AUC", ladder.loc["LightGBM without terminal risk", "PR-AUC"], f"< all features {lgbm_pr:.3f}",
+     ladder.loc["LightGBM without terminal risk", "PR-AUC"] < lgbm_pr),
+    ("leaky terminal risk, time-split backtest PR-AUC", leak_table.loc["leaky", "time-split backtest"],
+     f"> honest {leak_table.loc['honest', 'time-split backtest']:.3f}", leak_table.loc["leaky", "time-split backtest"] > leak_table.loc["honest", "time-split backtest"]),
+    ("leaky terminal risk, PR-AUC on the future", leak_table.loc["leaky", "the future (production features)"],
+     f"< honest {leak_table.loc['honest', 'the future (production features)']:.3f}",
+     leak_table.loc["leaky", "the future (production features)"] < leak_table.loc["honest", "the future (production features)"]),
+    ("as-of audit: share of rows changed, honest / leaky", f"{audit['honest']:.3f} / {audit['leaky']:.3f}", "0 / > 0",
+     audit["honest"] == 0 and audit["leaky"] > 0),
+    ("card precision top-k at the daily budget: LightGBM", card_prec["LightGBM, all features"], f"> rule {card_prec['rule (3 red flags)']:.3f}",
+     card_prec["LightGBM, all features"] > card_prec["rule (3 red flags)"]),
+    ("cost-optimal threshold: cost saved, as a share of the cost at 0.5", saving_share, ">= 0.10", saving_share >= 0.10),
+    ("threshold picked on the first half of the test weeks: share saved on the second half", later_saving_share, ">= 0.10",
+     later_saving_share >= 0.10),
+    ("counterfactual: true cost per day of the new threshold inside the IPS 95 % interval", round(true_new, 1),
+     f"[{ips_low:.1f}, {ips_high:.1f}]", bool(ips_low <= true_new <= ips_high)),
+    ("online vs offline features and scores identical (3,000 payments)", bool(parity_exact), "True", bool(parity_exact)),
+    ("nightly chargeback batch: features the parity check names", len(skewed), "> 0", SKEW_CAUGHT),
+    ("alert-volume guardrail: fires on the update-first bug, silent on the healthy service", GUARDRAIL_CAUGHT, "True", GUARDRAIL_CAUGHT),
+    ("one payment scored online within the 10 ms budget (CPU p50, best of 5 repeats)", scoring_latency.p50 <= 10.0, "True",
+     scoring_latency.p50 <= 10.0, f"CPU p50 {scoring_latency.p50:.3f} ms"),
+    ("drift: deployed cost per day during the drift", money.iloc[1, 0], f"> top of the noise band {band[1]:.1f}", money.iloc[1, 0] > band[1]),
+    ("7-day segment monitor at seeds 0-3: longest delay to the first alarm, days (false alarms)",
+     f"{worst_delay} ({int(weekly_monitor['false alarms before the drift'].sum())})", "<= 7 (0)",
+     bool(worst_delay <= 7) and weekly_monitor["false alarms before the drift"].sum() == 0),
+    ("daily segment monitor: seeds of 0-3 with a false alarm before the drift", daily_noisy_seeds, "> 0 (faster, noisier)",
+     daily_noisy_seeds > 0),
+    ("global score PSI in the first week of the drift", first_week_psi, "< 0.2 (it misses the drift)", first_week_psi < 0.2),
+    ("after retraining: retrained cost per day", money.iloc[2, 1], f"< deployed {money.iloc[2, 0]:.1f}", money.iloc[2, 1] < money.iloc[2, 0]),
+]
 scorecard = build(rows)
 with pd.option_context("display.max_colwidth", 80):
     display(scorecard)
@@ -1284,110 +1307,94 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)   # asserts at defaults (and in make
 # %% [markdown]
 # ## In 60 seconds
 #
-# "Fraud is a cost problem: a missed fraud costs its amount, a false alarm costs review time and a
-# customer's goodwill, and only about 1 in 100 payments is fraud — so I'd optimise expected cost
-# and report PR-AUC and recall at the review team's alert budget, never accuracy. The label is a
-# chargeback that arrives days to weeks late, so I train on a time split with a gap and compute
-# every feature as of the payment: per-card, per-device and per-terminal velocity, with terminal
-# risk built only from chargebacks already received. On our synthetic world that gets 0.88 of
-# the oracle's PR-AUC; without velocity it drops by more than half, and a leaky terminal feature
-# looks great offline and fails in production. The features matter more than the model class:
-# logistic regression came within 0.014 of LightGBM, so I'd start with rules and logistic
-# regression and keep boosting only where it pays, calibrate after downsampling, and pick the threshold from
-# costs — 0.18 here, not 0.5. Serving is a streaming feature state per card and terminal, with a
-# replay test proving online equals offline, and a median well inside the 10 ms budget, with the
-# p99 held to it in a benchmark. Then I'd monitor weekly
-# PR-AUC on matured labels (feature PSI misses concept drift), retrain on a schedule, and keep a
-# small random holdout because declined payments never get labels."
+# "Fraud is a cost problem with four answers — approve, step-up, decline, or approve and review —
+# so I price each and pick the threshold from costs: 0.17 here, between 0.08 and 0.17 over four
+# seeds, never 0.5. Labels come from two feeds: investigators within a day for the cards they
+# review, chargebacks weeks later and noisy for the rest. Features are per-card, per-device and
+# per-terminal windows computed as of the payment; label-derived ones get an as-of audit before
+# launch, because a time-split backtest still rewards a leak. Real alert lists are mostly false
+# alarms, so I report card precision at the team's daily budget and recall up to the alert. To
+# move a threshold I estimate its cost from logs with known exploration propensities. In
+# production I watch money per day with a noise band, segment monitors for known attacks, an
+# alert-volume guardrail and a replay parity test, and I retrain on both label feeds."
 
 # %% [markdown]
 # ## Solutions
 
 # %% [markdown]
-# **Exercise 1.** Set the costs equal, `5 + (1 - p) × 15 = 200 p`, and collect the terms in $p$:
-# `(5 + 15) = (200 + 15) p`. Alert whenever
-# the fraud probability exceeds the printed break-even for a `200` payment — a threshold that
-# falls as the amount grows, which is why real policies threshold *expected loss*, not probability.
+# **Exercise 1.** Set the costs equal, `15 × (1 - p) = 200 p`, so `p = 15 / (200 + 15)`. The
+# break-even falls as the amount grows, which is why the per-payment break-even rule of section 6
+# prices the amount, and why declining a tiny payment never pays.
 
 # %%
-answer_1 = (5 + 15) / (200 + 15)
-print(f"break-even fraud probability for a 200 payment: {answer_1:.4f}")
-_ = check_answer("Exercise 1", answer_1, brentq(lambda p: alert_cost(p) - approve_cost(p, 200.0), 0.0, 1.0),
-                 rel_tol=0.01)
+answer_1 = 15 / (200 + 15)
+print(f"break-even fraud probability for declining a 200 payment: {answer_1:.4f}")
+_ = check_answer("Exercise 1", answer_1, _key["Exercise 1"], rel_tol=0.01)
 
 # %% [markdown]
-# **Exercise 2.** The first payment of every burst has an empty window, so this share is roughly
-# one over the mean burst length — the part of scenario 1 only the oracle can see. Both conditions
-# matter: scenario 1 also holds payments that are not fraud (the world's `true_prob` for a burst
-# is below 1), and the other scenarios' frauds have empty windows far more often.
+# **Exercise 2.** The first payment of every burst — and every payment of a slow burst — has an
+# empty window: the part of the stolen-card fraud that velocity cannot see.
 
 # %%
 burst_frauds = (tx["scenario"] == 1) & fraud
 empty_window = features.loc[burst_frauds, "card_n_1h"] == 0
 answer_2 = (int(empty_window.sum()), float(empty_window.mean()))
-print(f"burst frauds with an empty 1-hour window: {answer_2[0]:,}, a share of {answer_2[1]:.3f}")
-_ = check_answer("Exercise 2", answer_2, tuple(by_mechanism.loc[(1, 1)].astype(float)), abs_tol=0.002, rel_tol=0.0)
+print(f"stolen-card frauds with an empty 1-hour window: {answer_2[0]:,}, a share of {answer_2[1]:.3f}")
+_ = check_answer("Exercise 2", answer_2, _key["Exercise 2"], abs_tol=0.002, rel_tol=0.0)
 
 # %% [markdown]
-# **Exercise 3.** Filter the sweep to thresholds the team can staff, then take the cheapest. The
-# printed row shows the threshold that capping alerts pushes up to, and its cost per day is well
-# above the unconstrained optimum of section 6 — the number to bring to whoever sizes the review
-# team.
+# **Exercise 3.** Filter the sweep to thresholds the cap allows, then take the cheapest: the cap
+# pushes the threshold up, and the difference from the unconstrained optimum is the price of the
+# cap — the number to bring to the product team.
 
 # %%
-affordable = sweep[sweep["alerts per day"] <= 12]
-answer_3 = float(affordable["expected cost per day"].min())
-print(affordable.loc[affordable["expected cost per day"].idxmin()].to_string())
+affordable = sweep[sweep["actions per day"] <= 10]
+answer_3 = float(affordable["expected cost per day"].min())                # nan if no threshold meets the cap
+if len(affordable):
+    print(affordable.loc[affordable["expected cost per day"].idxmin()].to_string())
 print(f"unconstrained optimum: {best['expected cost per day']:.1f} per day")
-_ = check_answer("Exercise 3", answer_3,
-                 float(cheapest_first.loc[cheapest_first["alerts per day"].le(12), "expected cost per day"].iloc[0]),
-                 rel_tol=0.0, abs_tol=0.05)
+_ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_tol=0.05)
 
 # %% [markdown]
 # **Exercise 4 (judgment).**
 #
-# **Model answer:** The decision metric is money: fraud loss plus review cost (plus an agreed
-# price per false decline) per 1,000 transactions, per arm, with a confidence interval — the
-# quantity the threshold of section 6 was chosen to minimise. It can only be read once the
-# chargebacks of the test weeks have arrived, so the dashboard shows it with a lag of two to
-# three weeks (the label-delay histogram of section 2), and the test runs long enough for that.
-# Until then, the dashboard shows guardrails that need no labels: alert volume against the
-# review team's capacity, decline rate, contested declines, p99 latency. I refuse ROC-AUC (it
-# flattered the no-velocity model in section 6) and precision alone (it rewards alerting less);
-# PR-AUC or recall at the alert budget are good offline diagnostics but do not price a missed
-# large fraud against a cheap false alarm. Randomise by card, not by payment, so one customer
-# sees one policy, and evaluate only on the traffic both arms would have labelled (declines hide
-# labels: keep the holdout in both arms).
+# **Model answer:** The decision metric is money per day per arm — fraud losses plus decline and
+# step-up friction plus review time — with a confidence interval, randomised by card so one
+# customer sees one policy. It can only be read once the arms' chargebacks have arrived, two to
+# three weeks after the test (section 2's delays); until then the dashboard shows what needs no
+# labels: actions per day against the team's capacity, decline and step-up rates, complaints,
+# p99 latency, and card precision from the investigators' fast verdicts. I refuse ROC-AUC (it
+# looks respectable for every model in section 6) and per-payment recall (it counts frauds a
+# blocked card would never have made). Declined payments have no label in either arm, so both
+# arms keep the same small exploration with logged propensities.
 #
 # **Self-check:**
-# - a cost metric (loss + review + friction), not a ranking metric, as the primary number;
-# - says when it can be read: after the label delay, and what is shown until then (guardrails);
-# - rejects ROC-AUC on imbalanced data, with the reason;
+# - money per day (losses + friction + review), with an interval, as the primary number;
+# - says when it can be read, and what is shown until then;
+# - rejects ROC-AUC and per-payment recall, with the reasons;
 # - the randomisation unit is the card;
-# - notices that declined payments get no label in either arm (holdout).
+# - handles the missing labels of declined payments (exploration, propensities).
 
 # %% [markdown]
 # **Exercise 5 (judgment).**
 #
-# **Model answer:** First measure where the time goes, at p99 and under load, not on an idle
-# laptop: the model call is a small part (the per-rung p50s of section 4 are timed with features
-# already computed); the feature lookups in the online store and the network hop dominate. So the
-# changes are in serving: fetch the card, device and terminal state in one batched read (or
-# co-locate the store with the scorer), keep bucketed per-hour counts and sums instead of raw
-# event lists so every window is a constant-time read, and precompute slow features (the
-# terminal's chargeback rate) asynchronously when chargebacks arrive instead of per payment.
-# Set a timeout with a safe fallback (the rules of section 4, or approve below a small amount and
-# review later) so a slow lookup never blocks an authorisation. What need not change: the model
-# class — 150 trees of 7 leaves or a logistic regression cost microseconds once compiled
-# (treelite or a hand-written scorer) — and the offline pipeline, as long as the replay parity
-# test still proves online equals offline after the rewrite.
+# **Model answer:** Today: look at the payments behind the count (which merchants, which BINs,
+# which countries) and send the cards with tiny foreign online payments to the review queue —
+# investigators give labels within a day, long before chargebacks. Add a rule with a short expiry
+# (step up tiny foreign online payments, or the next large online payment of a card that just
+# made one) and watch its volume with the guardrail. This week: retrain or fine-tune with the
+# investigators' labels, checking cost per day against the noise band, and price the rule's
+# friction. At the next retraining: keep the feature that carries the pattern (tiny payments in
+# the last week) and the segment monitor. What not to do: wait for the chargebacks, retrain on
+# labels that say "genuine" only because the chargebacks have not arrived, or raise the global
+# threshold for everyone.
 #
 # **Self-check:**
-# - measures the p99 breakdown (lookup, features, model) before changing anything;
-# - moves cost out of the request path: batched reads, bucketed windows, async terminal features;
-# - a timeout with a fallback decision;
-# - keeps the model unless it is shown to be the bottleneck;
-# - re-runs the parity test after the serving change.
+# - uses the fast label feed (review queue) instead of waiting for chargebacks;
+# - a targeted, expiring rule with its friction measured;
+# - a retrain that does not treat unlabelled recent payments as genuine;
+# - a check of the result in money per day against the noise band;
+# - does not react with a global threshold change.
 
 # %% [markdown]
 # *Navigation:* ← [09 · Recommendations](09_case_recommendations.ipynb) · [Course map](00_course_map.ipynb) · [11 · Search ranking](11_case_search_ranking.ipynb) →

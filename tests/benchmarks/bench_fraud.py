@@ -42,7 +42,7 @@ def _notebook_namespace() -> dict:
     sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
     namespace: dict = {}
     exec(  # noqa: S102 - the course's own notebook code
-        "import numpy as np, pandas as pd\nfrom bisect import bisect_left\n"
+        "import numpy as np, pandas as pd\nfrom bisect import bisect_left, bisect_right\n"
         "from collections import defaultdict\nfrom utils.fraud import START\n", namespace)
     for prefix in DEFINITION_CELLS:
         matches = [s for s in sources if s.lstrip().startswith(prefix)]
@@ -65,7 +65,7 @@ def _serving_latency(n_transactions: int = 120_000, n_calls: int = 2_000) -> tup
                         lgb.Dataset(features.iloc[:start], tx["is_fraud"].iloc[:start]), 300)
     t_all = ns["seconds"](tx["timestamp"])
     label_t = ns["seconds"](tx["label_available_at"])
-    fraud_rows = np.flatnonzero(tx["is_fraud"].to_numpy() == 1)
+    fraud_rows = np.flatnonzero(tx["chargeback"].to_numpy() == 1)
     fraud_rows = fraud_rows[np.argsort(label_t[fraud_rows], kind="stable")]
     feed = list(zip(tx["terminal_id"].to_numpy()[fraud_rows].tolist(), label_t[fraud_rows].tolist(), strict=True))
     already = [(term, lt) for term, lt in feed if lt < t_all[start]]
