@@ -305,6 +305,13 @@ def test_unusable_files_name_the_problem(tmp_path: Path) -> None:
         load_interactions(_ratings(tmp_path / "zero.csv", 500, 50, 100, rating=0.0))
     with pytest.raises(ValueError, match=r"no row has rating >= 4.5 \(POSITIVE_AT\).*lower POSITIVE_AT"):
         load_interactions(_ratings(tmp_path / "low.csv", 500, 50, 100, rating=4.0), positive_at=4.5)
+    with pytest.raises(ValueError, match=r"every user has exactly one row \(900 users\)"):
+        load_interactions(_ratings(tmp_path / "one_each.csv", 900, 900, 100))  # used to crash: unary ~ on csr_matrix
+    same_time = _ratings(tmp_path / "same_time.csv", 500, 50, 100)
+    same_time.write_text("\n".join(",".join([*line.split(",")[:2], "1000000", line.split(",")[3]]) if i else line
+                                   for i, line in enumerate(same_time.read_text().splitlines())) + "\n")
+    with pytest.raises(ValueError, match="every row has the same timestamp"):
+        load_interactions(same_time)  # used to run silently, the split following the file's order
     assert len(load_interactions(_ratings(tmp_path / "ok.csv", 500, 50, 100))) == 500  # the same shape, usable
 
 
@@ -351,6 +358,8 @@ def test_split_periods_falls_back_to_a_per_user_holdout(world: RecsysWorld) -> N
     assert np.array_equal(same, np.select([wt >= wt.max() * 0.75 + wt.min() * 0.25, wt >= (wt.max() + wt.min()) / 2], [2, 1], 0))
     with pytest.raises(ValueError, match="one length"):
         split_periods(user[:5], t, pos)
+    with pytest.raises(ValueError, match="no user can be evaluated"):
+        split_periods(np.arange(300), np.arange(300.0), np.ones(300, bool))  # one row per user
 
 
 @pytest.mark.skipif(not NOTEBOOK.exists(), reason="notebook not built yet")

@@ -554,6 +554,13 @@ def _check_usable(data: pd.DataFrame, name: str, weight_col: str | None, positiv
                          "(it retrieves candidates and ranks the top 10 of them)")
     if n_users < MIN_USERS:
         raise ValueError(f"{name}: only {n_users} distinct users; the notebook needs at least {MIN_USERS}")
+    if data["timestamp"].nunique() < 2:
+        raise ValueError(f"{name}: every row has the same timestamp ({data['timestamp'].iloc[0]:g}); "
+                         "the notebook splits the log in time and needs the time of each interaction")
+    per_user = data.groupby("user_id").size()
+    if per_user.max() < 2:
+        raise ValueError(f"{name}: every user has exactly one row ({n_users} users); the notebook needs users "
+                         "with a history before their test period (at least two rows each)")
     if not data["positive"].any():
         rule = "every row" if weight_col is None else (
             f"{weight_col} > 0" if positive_at is None else f"{weight_col} >= {positive_at} (POSITIVE_AT)")

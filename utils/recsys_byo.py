@@ -128,6 +128,9 @@ def split_periods(user: np.ndarray, t: np.ndarray, positive: np.ndarray, *, min_
     share = (np.arange(len(order)) - first) / count  # position of the row within its user, 0 ... < 1
     period = np.empty(len(order), dtype=np.int64)
     period[order] = np.select([share >= 0.75, share >= 0.5], [2, 1], 0)
+    if _evaluable(user, period, positive) == 0:
+        raise ValueError("split_periods: no user can be evaluated: none has a positive in their last quarter of "
+                         "rows and an earlier row (users need several rows each, and positives)")
     return period, "per-user holdout: each user's first half features, next quarter labels, last quarter test"
 
 
