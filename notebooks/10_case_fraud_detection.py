@@ -95,7 +95,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
@@ -367,11 +367,27 @@ leak_table
 # training features from only what had arrived at the decision time, and compare.
 
 # %%
+def reference_terminal_features(i, t, terminal_rows, arrived):
+    # An independent, deliberately plain recomputation for row i (not build_features): chargebacks
+    # of its terminal that ARRIVED in (t - window, t], and the terminal's earlier payments in the window.
+    earlier, values = terminal_rows[terminal_rows < i], []
+    for days in (7, 28):
+        w = days * DAY
+        cb = int(((arrived > t[i] - w) & (arrived <= t[i])).sum())
+        n = int((t[earlier] >= t[i] - w).sum())
+        values += [cb, cb / (n + 1)]
+    return values
+
+
 def as_of_audit(table, sample):
-    # Share of sampled rows whose terminal features differ from a recomputation as of decision time.
-    recomputed = build_features(tx.iloc[:sample.max() + 1]).iloc[sample]
-    columns = FAMILIES["terminal risk"]
-    return float((table.iloc[sample][columns].to_numpy() != recomputed[columns].to_numpy()).any(axis=1).mean())
+    # Share of sampled rows whose terminal features differ from the reference recomputation.
+    t, term = seconds(tx["timestamp"]), tx["terminal_id"].to_numpy()
+    rows_of, disputed = tx.groupby("terminal_id").indices, tx["chargeback"].to_numpy() == 1
+    arrival = seconds(tx["label_available_at"])
+    reference = np.array([reference_terminal_features(i, t, rows_of[term[i]], arrival[rows_of[term[i]][disputed[rows_of[term[i]]]]])
+                          for i in sample])
+    columns = ["term_cb_7d", "term_cb_rate_7d", "term_cb_28d", "term_cb_rate_28d"]
+    return float((table.iloc[sample][columns].to_numpy() != reference).any(axis=1).mean())
 
 
 audit_rows = np.sort(np.random.default_rng(SEED).choice(np.flatnonzero(train), 2_000, replace=False))
@@ -381,8 +397,9 @@ print("share of 2,000 audited training rows whose terminal features change when 
 
 # %% [markdown]
 # The audit passes the honest pipeline (no row changes) and fails the leaky one (0.352 of the
-# audited rows change), without waiting for a single future week. (The recomputation uses the history *up to* each audited payment, so
-# a label that arrives later cannot enter it.)
+# audited rows change), without waiting for a single future week. The reference is a separate,
+# plain recomputation from the label arrival times, not a second call of `build_features`: a leak
+# planted inside the pipeline (as the leaky table is) cannot hide in both.
 #
 # > **Failure mode:** a feature built from labels with "whatever the label table says now".
 # > Offline — even on a time split — it looks brilliant; in production those labels do not exist
@@ -419,12 +436,13 @@ def rule_score(X):
             + (X["term_cb_rate_28d"] >= 0.1).astype(int))
 
 
-def make_logreg():
-    # log1p on the skewed counts and sums; the 0/1 channel and country flags pass through as they are.
+def make_logreg(splines=False):
+    # log1p on the skewed counts and sums (optionally a cubic spline of each: a free curve per
+    # feature, still no interactions); the 0/1 channel and country flags pass through as they are.
     flags = ["is_online", "is_atm", "is_foreign"]
     skewed = [c for c in FEATURES if c not in flags]
-    prep = ColumnTransformer([("skewed", make_pipeline(FunctionTransformer(np.log1p), SimpleImputer(strategy="median")), skewed),
-                              ("flags", "passthrough", flags)])
+    steps = [FunctionTransformer(np.log1p), SimpleImputer(strategy="median")] + ([SplineTransformer(n_knots=5)] if splines else [])
+    prep = ColumnTransformer([("skewed", make_pipeline(*steps), skewed), ("flags", "passthrough", flags)])
     return make_pipeline(prep, StandardScaler(), LogisticRegression(max_iter=1000))
 
 
@@ -433,6 +451,7 @@ logreg = make_logreg().fit(X_train, y_train)
 lgbm = fit_lgbm(X_train, y_train)
 scores = {"rule (3 red flags)": rule_score(X_future).to_numpy(),
           "logistic regression": logreg.predict_proba(X_future)[:, 1],
+          "logistic, a spline per feature": make_logreg(splines=True).fit(X_train, y_train).predict_proba(X_future)[:, 1],
           "LightGBM, all features": lgbm.predict(X_future)}
 for family, columns in FAMILIES.items():
     kept = [c for c in FEATURES if c not in columns]
@@ -442,20 +461,27 @@ ladder = pd.DataFrame.from_dict({name: {"PR-AUC": pr_auc(y_future, s), "precisio
                                   for name, s in scores.items()}, orient="index")
 ladder["share of oracle PR-AUC"] = (ladder["PR-AUC"] / ladder.loc["oracle (true_prob)", "PR-AUC"]).round(3)
 p_future = scores["LightGBM, all features"]
+in_episode = tx.loc[future, "scenario"].isin([1, 3, 4, 5]).to_numpy()   # thieves' episodes (not skimmed terminals)
 print(f"{int(y_train.sum()):,} chargebacks to train on; LightGBM's scores: {((p_future > 0.05) & (p_future < 0.5)).mean():.3f} "
       f"of future payments lie between 0.05 and 0.5; predicted / actual frauds {p_future.sum() / y_future.sum():.3f}")
+print(f"payments inside thieves' episodes in the test weeks: {int(in_episode.sum())}, of which "
+      f"{int((in_episode & (y_future == 0)).sum())} drew 'genuine' (a label coin flip, see the text)")
 ladder
 
 # %% [markdown]
-# Reading the table. The world is now hard the way real alert lists are hard: at 80 % recall
-# fewer than one alert in ten is fraud, for every model *and* well below the oracle's 0.732 —
-# which is itself far from 1, because a tenth of fraud is invisible and genuine look-alikes
-# share every feature value. LightGBM reaches PR-AUC 0.341, 0.448 of the oracle's 0.761.
+# Reading the table. At 80 % recall fewer than one alert in ten is fraud, for every model. Part
+# of that is built in: inside a thief's episode each payment is fraud only with the episode's
+# probability, so some of the thief's own payments come out "genuine" (the second printed line).
+# That is a simplification — only a skimmed terminal's customers are really a coin flip — and it
+# lowers every precision number here: those rows look like fraud but count as false alarms. The
+# **oracle** scores with `true_prob`: it knows each payment's episode, which no feature sees, so
+# "share of oracle" measures how much of the episode structure the features recover, not how
+# much a better model could still gain. LightGBM reaches PR-AUC 0.341, 0.448 of the oracle's 0.761.
 # Removing **card velocity** costs the most (0.341 → 0.203), **terminal risk** next (→ 0.229),
 # the **device** feature little (→ 0.327): half of the account takeovers come through the
 # card's own device. The rule an analyst would write is far behind (0.080); logistic regression
-# on the same features scores 0.292. Is LightGBM's edge over it real, and is the world just as
-# hard at other seeds? Section 6 repeats the comparison at four seeds.
+# on the same features scores 0.292, and 0.322 with a free curve (a spline) per feature. Is
+# LightGBM's edge real at other seeds? Section 6 repeats the comparison at four seeds.
 #
 # > **Say it in the interview:** "I'd start with rules the fraud team already trusts, then a
 # > logistic regression, then gradient boosting — and I'd show the gain of each rung against
@@ -497,13 +523,11 @@ gap_table = pd.DataFrame(gap_rows).set_index("training data")
 gap_table
 
 # %% [markdown]
-# The differences are small: 0.341 with the week of gap, 0.334 without it (390 wrong labels
-# instead of 314: recent frauds whose chargebacks have not arrived), 0.352 when the review
-# team's verdicts fill part of that hole. A change of seed moves PR-AUC by more (section 6), so
-# we claim no winner; the table shows the mechanism — without a gap the newest frauds are
-# trained as genuine, and the fast feed removes most of those wrong labels. On real data, Dal
-# Pozzolo et al. 2017 found the two feeds different enough to deserve separate models,
-# combined afterwards.
+# The differences are small (0.341, 0.334, 0.352) and a change of seed moves PR-AUC by more
+# (section 6), so before the drift we claim no winner; the table shows the mechanism — without a
+# gap the newest frauds are trained as genuine (390 wrong labels instead of 314), and the fast
+# feed removes most of them; section 8 weighs them again after the drift. On real data, Dal Pozzolo et al. 2017 found the two feeds different enough to deserve separate
+# models, combined afterwards.
 
 # %% [markdown]
 # ## 6. Evaluation
@@ -541,20 +565,25 @@ budget_rows = {name: {"ROC-AUC": round(float(roc_auc_score(y_future, scores[name
                for name in ["rule (3 red flags)", "LightGBM, all features", "oracle (true_prob)"]}
 budget_table = pd.DataFrame.from_dict(budget_rows, orient="index")
 print(f"review cost: {ALERTS_PER_DAY} cards x {REVIEW_COST:.0f} = {ALERTS_PER_DAY * REVIEW_COST:.0f} per day")
+block_savings = {k: card_metrics(p_future, future, k)["their amount per day"] for k in sorted({5, 10, 20, ALERTS_PER_DAY})}
+print("LightGBM queue, cards a day: blocks save / review costs per day: "
+      + "; ".join(f"{k}: {v:.1f} / {k * REVIEW_COST:.0f}" for k, v in block_savings.items()))
 budget_table
 
 # %% [markdown]
 # ROC-AUC makes every row look respectable (0.902 for LightGBM); the card view does not. With the
-# team opening 30 cards a day, LightGBM's card precision is 0.253 — three calls in four are to
-# genuine customers — against 0.185 for the rule. Even the oracle reaches only 0.306: on most days
-# fewer than 30 cards are compromised, so the budget itself caps card precision; size the team
-# with this table. Per-payment recall (0.793) counts every fraudulent payment of the queued cards,
-# but the 31 made *after* the alert would have been stopped by blocking the card: they are
-# savings, not detections. Counted only up to the alert, recall is 0.720. Priced, LightGBM's
-# blocks stop 59.7 a day of fraud (the oracle's would stop 275.1) against 150 a day of analyst
-# time. That counts only the same day's later payments, so it is a lower bound, but it says the
-# queue earns its keep mostly through the fast labels it produces (section 5), not the blocks.
-# (The daily ranking is a batch view, as in the Handbook; an online queue fills through the day.)
+# team opening 30 cards a day, LightGBM's card precision is 0.253 — most calls are to genuine
+# customers — against 0.185 for the rule. Even the oracle reaches only 0.306: on most days fewer
+# than 30 cards are compromised, so the budget itself caps card precision. Per-payment recall
+# (0.793) counts every fraudulent payment of the queued cards, but the 31 made *after* the alert
+# would have been stopped by blocking the card: savings, not detections (this assumes the block
+# is instant at the alert; a daily batch queue blocks later and saves less). Counted up to the
+# alert, recall is 0.720. Priced, **the default budget loses money on blocks alone**: 30 cards
+# cost 150 a day of analyst time and their blocks save 59.7. The second printed line gives the
+# trade-off: blocks alone pay for the review only at a small budget (34.8 against 25 at 5 cards
+# a day; 51.9 against 50 at 10, about break-even).
+# What a larger queue buys is labels: section 8 measures what the investigators' verdicts are
+# worth to the retrained model once the fraud has changed.
 #
 # ### A threshold from costs: approve, step-up or decline
 #
@@ -638,9 +667,11 @@ plt.show()
 # the flat bottom makes the choice forgiving. The simpler-looking baseline
 # wins: acting on each payment when the model's probability says acting is cheaper *for that
 # amount* costs 573.0 a day, less than any single threshold, because it never declines a small
-# payment and steps up a large one at a low probability. Is 0.17 a property of the world or of
-# this seed? The next cell rebuilds the world and refits the models at seeds `0`–`3` (the
-# current seed's numbers are reused) and picks each seed's threshold on its own future weeks.
+# payment and steps up a large one at a low probability. We still keep one threshold below:
+# the counterfactual, the guardrail and the monitors need a single knob to compare, and the
+# per-payment rule cannot value stopping a card test (its loss is the later cash-out, not the
+# tiny payment). Is 0.17 a property of the world or of this seed? The next cell rebuilds the
+# world at seeds `0`–`3` and picks each seed's threshold on its own future weeks.
 
 # %%
 def seed_summary(seed):
@@ -682,8 +713,10 @@ by_seed
 # per-payment break-even rule). Precision at 80 % recall is at most 0.057 for LightGBM and at
 # most 0.790 even for the oracle, and LightGBM keeps between 0.448 and 0.562 of the oracle's
 # PR-AUC. LightGBM beats logistic regression at every seed, by 0.063 PR-AUC on average, with a
-# `95 %` interval from 0.043 to 0.084 over the four seeds: where genuine sprees and trips overlap
-# fraud, part of the signal seems to lie in combinations of features that trees can use.
+# `95 %` interval from 0.043 to 0.084 over the four seeds. A large part of that gap is the
+# *shape* of single features, not combinations of them: a spline per feature takes logistic
+# regression from 0.292 to 0.322 here, against LightGBM's 0.341 (at other seeds it closes
+# roughly half the gap); combinations can explain at most the rest.
 #
 # ### What would a new threshold cost? Ask the logs, with propensities
 #
@@ -692,8 +725,11 @@ by_seed
 # deployed policy approves a small random share of the payments it would have acted on (more
 # often near the threshold) and logs that probability. Weighting each logged payment by one over
 # the probability of what was done to it (inverse propensity weighting) gives an unbiased
-# estimate of any higher threshold's cost, from what the issuer sees: chargebacks (friendly fraud
-# included) for approvals, the step-up or the complaint for the rest.
+# estimate of any higher threshold's cost. Approvals are priced from what the issuer sees, their
+# chargebacks (friendly fraud included). Acted-on payments are priced with their **true** fraud
+# status (`15` for a genuine customer declined, the amount when a fraudster passes the step-up):
+# an issuer learns only part of that, from complaints and failed step-ups, so that part of the
+# logged cost is the world's truth, not an observation.
 
 # %%
 rng_log = np.random.default_rng(SEED + 7)
@@ -716,15 +752,23 @@ def ips_cost_per_day(threshold, rows=slice(None)):
 
 true_new = float(np.where(p_future < t_new, cost_if_approved, cost_if_acted).sum() / n_future_days)
 naive_new = float(np.where(logged_approve, cost_if_approved, np.where(p_future >= t_new, cost_if_acted, 0.0)).sum() / n_future_days)
+true_deployed = float(np.where(p_future < t_deployed, cost_if_approved, cost_if_acted).sum() / n_future_days)
 boot = np.random.default_rng(SEED + 8)
-ips_draws = [ips_cost_per_day(t_new, boot.integers(0, len(p_future), len(p_future))) for _ in range(200)]
+ips_draws, diff_draws = [], []
+for _ in range(200):                        # the same resampled logs price both policies
+    rows = boot.integers(0, len(p_future), len(p_future))
+    ips_draws.append(ips_cost_per_day(t_new, rows))
+    diff_draws.append(ips_draws[-1] - ips_cost_per_day(t_deployed, rows))
 ips_low, ips_high = np.percentile(ips_draws, [2.5, 97.5])
-counterfactual = pd.DataFrame({"cost per day of the new threshold": [true_new, ips_cost_per_day(t_new), naive_new]},
+diff_low, diff_high = np.percentile(diff_draws, [2.5, 97.5])
+ips_diff = ips_cost_per_day(t_new) - ips_cost_per_day(t_deployed)
+counterfactual = pd.DataFrame({"cost per day of the new threshold": [true_new, ips_cost_per_day(t_new), naive_new],
+                               "new minus deployed": [true_new - true_deployed, ips_diff, np.nan]},
                               index=["true (the world replays the new policy)", "propensity-weighted estimate from the logs",
                                      "naive: logged costs, unweighted"]).round(1)
 print(f"deployed threshold {t_deployed:.2f}, proposed {t_new:.2f}; random approvals logged: "
       f"{int((logged_approve & (p_future >= t_deployed)).sum())} of {int((p_future >= t_deployed).sum())} acted-on payments; "
-      f"IPS 95 % bootstrap interval [{ips_low:.1f}, {ips_high:.1f}]")
+      f"IPS 95 % bootstrap interval [{ips_low:.1f}, {ips_high:.1f}]; new minus deployed [{diff_low:.1f}, {diff_high:.1f}]")
 counterfactual
 
 # %% [markdown]
@@ -732,14 +776,15 @@ counterfactual
 # propensity-weighted estimate from the logs says 833.7, and its bootstrap interval (681.3 to
 # 1013.8) contains the truth; the naive reading of the same logs says 780.5 — it never sees the
 # frauds among the acted-on payments that were not explored, so it makes the laxer policy look
-# cheaper than it is. The interval is wide because only 62 of the 484 acted-on payments were
-# explored: unbiased, not precise. Exploration is not free (each random approval risks its
-# amount), so it is kept small and near the threshold, where the decision is in doubt.
+# cheaper than it is. The question the colleague asked is the **difference** from the deployed
+# threshold: truly 81.2 a day dearer; estimated 65.8, with an interval from -32.3 to 186.8 on the
+# same resampled logs. It contains zero, so these logs **cannot tell which threshold is
+# cheaper**: only 62 of the 484 acted-on payments were explored — unbiased, not precise enough
+# to decide. More exploration narrows it, and each random approval risks its amount.
 #
 # ### Explore the trade-off
 #
-# Move the costs: the plot redraws the expected cost of every threshold and marks the new
-# optimum; the text gives the counts behind each rate.
+# Move the costs: the plot re-finds the optimum; the text gives the counts behind each rate.
 
 # %%
 def plot_costs(decline=DECLINE_FRICTION, step_up=STEP_UP_FRICTION, passes=STEP_UP_PASS):
@@ -748,14 +793,18 @@ def plot_costs(decline=DECLINE_FRICTION, step_up=STEP_UP_FRICTION, passes=STEP_U
     k = int(np.argmin(np.round(curve, 6)))
     acted = p_future >= grid[k]
     fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(grid, curve / n_future_days, color="tab:blue")
+    rule = act_cost(p_future, amount_future, online_future, decline, step_up, passes) < approve_cost(p_future, amount_future)
+    rule_cost = np.where(rule, act_cost(oracle_future, amount_future, online_future, decline, step_up, passes),
+                         approve_cost(oracle_future, amount_future)).sum() / n_future_days
+    ax.plot(grid, curve / n_future_days, color="tab:blue", label="one threshold")
+    ax.axhline(rule_cost, color="tab:purple", ls="-.", label=f"break-even rule per payment ({rule_cost:.1f})")
     ax.axvline(grid[k], color="tab:green", ls="--", label=f"optimum {grid[k]:.2f}")
     ax.set(xlabel="threshold", ylabel="expected cost per day", title="Expected cost against threshold")
     ax.legend()
     plt.show()
     print(f"optimum {grid[k]:.2f}: {curve[k] / n_future_days:.1f} per day; acts on {n_act[k]:,} of {len(p_future):,} payments "
           f"({n_act[k] / n_future_days:.1f} a day), {int(y_future[acted].sum())} of {int(y_future.sum())} frauds "
-          f"(recall {y_future[acted].mean() * acted.mean() / y_future.mean():.3f}, precision {y_future[acted].mean():.3f})")
+          f"(recall {y_future[acted].sum() / y_future.sum():.3f}, precision {y_future[acted].sum() / max(int(acted.sum()), 1):.3f})")
     return float(grid[k])
 
 
@@ -765,22 +814,10 @@ controls = interact(plot_costs, decline=FloatSlider(value=DECLINE_FRICTION, min=
                     step_up=FloatSlider(value=STEP_UP_FRICTION, min=0.0, max=20.0, step=1.0),
                     passes=FloatSlider(value=STEP_UP_PASS, min=0.0, max=1.0, step=0.05))
 
-# %%
-# The same computation at fixed settings: the static version of the widget above.
-static = []
-for decline, step_up, passes in [(15.0, 2.0, 0.1), (60.0, 2.0, 0.1), (15.0, 10.0, 0.1), (15.0, 2.0, 0.5)]:
-    curve, n_act = cost_curve(p_future, oracle_future, amount_future, online_future, grid, decline=decline, step_up=step_up, passes=passes)
-    k = int(np.argmin(np.round(curve, 6)))
-    static.append({"decline friction": decline, "step-up friction": step_up, "step-up pass rate": passes,
-                   "optimal threshold": float(grid[k]), "actions per day": round(n_act[k] / n_future_days, 1),
-                   "expected cost per day": round(float(curve[k] / n_future_days), 1)})
-pd.DataFrame(static)
-
 # %% [markdown]
-# Make declines four times dearer (`60`) and the optimum moves up, to 0.26 with 13.4 actions a
-# day. Make step-up annoying (`10`) or leaky (half of fraudsters pass) and the optimum stays at
-# 0.17 while the day gets dearer (756.2 and 919.5): the curve's minimum is flat, the level is not.
-# The threshold is a consequence of the costs; when they change, re-derive it.
+# Try it: make declines four times dearer (`60`) and the optimum moves up; make step-up annoying
+# (`10`) or leaky (`0.5`) and the day gets dearer. The purple line is the per-payment break-even
+# rule at the same costs. The threshold follows the costs; when they change, re-derive it.
 
 # %% [markdown]
 # ## 7. Serving
@@ -1007,9 +1044,7 @@ print(f"per payment: {scoring_latency} (budget 10 ms)")
 # model learned that a payment 0 seconds after the previous one is a burst), and the guardrail
 # fires on the first thousand payments; the healthy service (0.0060) stays inside the band. A
 # payment takes a fraction of a millisecond at the median, far inside the `10` ms budget (the
-# hard p99 bar lives in `make bench`). In production the state sits in a key-value store, read in
-# one batch, with events older than the longest window evicted; the parity test proves the
-# compact version still matches offline.
+# hard p99 bar lives in `make bench`). In production the state sits in a key-value store.
 #
 # > **Failure mode:** training–serving skew — the offline pipeline and the online service compute
 # > "the same" feature from feeds that arrive differently. Guard: a replay parity test in CI,
@@ -1025,12 +1060,15 @@ print(f"per payment: {scoring_latency} (budget 10 ms)")
 #
 # Two monitors watch it. A **segment monitor** counts the payments card testing lives in (under
 # `5`, online, abroad) and alarms when the count over a window exceeds its mean plus `4` standard
-# deviations on the training days; we try a one-day and a seven-day window, at seeds `0`–`3`.
+# deviations on the training days; we try a one-day and a seven-day window, at seeds `0`–`3`
+# (computed) and `4`–`23` (a precomputed table). Note what this assumes: the segment is *known in
+# advance* — defined exactly as the world makes card testing. It watches for a known attack; it
+# cannot find an unknown one.
 # The **global score PSI** (population stability index) compares this week's score distribution
 # with training: `0.2` is the usual alarm.
 #
-# **Predict, then run:** card testing is well under 1 % of payments. Which window alarms sooner,
-# and which one cries wolf? Will the global PSI cross `0.2` in the first week of the drift?
+# **Predict, then run:** card testing is well under 1 % of payments. Which window alarms sooner?
+# Will the global PSI cross `0.2` in the first week of the drift?
 
 # %%
 def policy_cost(score, rows, threshold):
@@ -1076,8 +1114,17 @@ first_alarm = weekly_monitor.loc[SEED, "first alarm (day)"] if SEED in weekly_mo
 first_alarm = None if pd.isna(first_alarm) else int(first_alarm)
 worst_delay = weekly_monitor["delay (days)"].max()                # NaN if a seed never alarms
 daily_noisy_seeds = int((monitors.loc[1, "false alarms before the drift"] > 0).sum())
+median_delay = monitors.groupby(level=0)["delay (days)"].median()
 print(f"seeds 0-3: the 7-day window alarms at most {worst_delay} days after the drift; "
-      f"the daily window raises false alarms at {daily_noisy_seeds} of 4 seeds")
+      f"the daily window raises false alarms at {daily_noisy_seeds} of 4 seeds; median delay: daily "
+      f"{median_delay[1]:.1f}, 7-day {median_delay[7]:.1f} days")
+# Seeds 4-23 at the default knobs, PRECOMPUTED (20 more worlds cost ~20 s): the same monitor, run by
+# `python -m tests.benchmarks.bench_fraud monitor`. Fixed numbers: they do not follow the knobs.
+MONITOR_SEEDS_4_23 = pd.DataFrame(
+    {"seeds with a false alarm (of 20)": [0, 1, 6, 1], "median delay (days)": [2, 4, 0, 3],
+     "longest delay (days)": [9, 9, 3, 9], "seeds with delay > 7": [2, 2, 0, 1]},
+    index=pd.MultiIndex.from_tuples([(4, 1), (4, 7), (3, 1), (3, 7)], names=["alarm at mean + k sd", "window (days)"]))
+display(MONITOR_SEEDS_4_23)
 monitors
 
 
@@ -1100,7 +1147,7 @@ print(f"global score PSI in the first week of the drift: {first_week_psi:.3f} (a
 # it, with the labels known then: chargebacks that have arrived, plus the review team's verdicts
 # on the cards it investigated (the deployed model chose them). Payments the deployed policy
 # declined or stepped up never produce a chargeback; unless their card was reviewed they are left
-# out rather than trained as genuine.
+# out rather than trained as genuine. The second table makes these changes one at a time.
 
 # %%
 recent = (day >= RETRAIN_DAY - 63) & (day < RETRAIN_DAY)
@@ -1121,7 +1168,19 @@ money = pd.DataFrame({name: {"deployed model, cost per day": daily.loc[m, "deplo
                              "retrained model, cost per day": daily.loc[m, "retrained cost"].mean() if "after" in name else np.nan,
                              "of which testing + cash-out losses (deployed)": daily.loc[m, "testing + cash-out loss"].mean()}
                       for name, m in periods.items()}).T.round(1)
-money
+# The retrain changes three things at once; change them one at a time (cost per day after day RETRAIN_DAY).
+after_rt = day >= RETRAIN_DAY
+cb_only = recent & ~acted_live                     # newer window, chargebacks only, acted-on payments left out
+n_after_days = N_DAYS - RETRAIN_DAY
+retrain_steps = {f"deployed (days {TRAIN_START}-{TRAIN_END - 1}, chargebacks)": lgbm,
+                 f"+ newer window (days {RETRAIN_DAY - 63}-{RETRAIN_DAY - 1}), chargebacks only, acted-on left out":
+                     fit_lgbm(features.loc[cb_only], labels_known_at(tx, RETRAIN_DAY)[cb_only]),
+                 "+ investigator labels on the reviewed cards (the retrain above)": lgbm_retrained}
+retrain_table = pd.DataFrame({"cost per day after retraining": [
+    round(float(policy_cost(m.predict(features.loc[after_rt]), after_rt, t_deployed).sum() / n_after_days), 1)
+    for m in retrain_steps.values()]}, index=list(retrain_steps))
+display(money)
+retrain_table
 
 # %%
 week_of = (daily.index - DEPLOY_DAY) // 7
@@ -1136,7 +1195,12 @@ band = (weekly.loc[pre, "deployed cost"].mean() - 2 * weekly.loc[pre, "deployed 
 weekly_table = pd.DataFrame({"deployed cost per day": weekly["deployed cost"].round(1),
                              "weekly PR-AUC (deployed)": pr_by_week.to_numpy(),
                              "predicted / actual frauds": calibration.round(3).to_numpy()}, index=weekly.index.rename("first day"))
-print(f"noise band of the weekly cost per day before the drift (mean +- 2 sd): [{band[0]:.1f}, {band[1]:.1f}]")
+drift_weeks = (weekly.index >= DRIFT_DAY) & (weekly.index < RETRAIN_DAY)
+weeks_above = int((weekly.loc[drift_weeks, "deployed cost"] > band[1]).sum())
+print(f"noise band of the weekly cost per day before the drift (mean +- 2 sd): [{band[0]:.1f}, {band[1]:.1f}]; "
+      f"drift weeks above it: {weeks_above} of {int(drift_weeks.sum())}")
+print(f"predicted / actual frauds: weeks before the drift {calibration[pre].min():.3f}-{calibration[pre].max():.3f}, "
+      f"drift weeks {', '.join(f'{v:.3f}' for v in calibration[drift_weeks])}")
 weekly_table
 
 # %%
@@ -1156,16 +1220,21 @@ plt.show()
 
 # %% [markdown]
 # Card testing costs money through what follows it: the cash-out. During the drift the deployed
-# model's expected cost rises from 739.7 to 1183.3 per day, far above the noise band of the weeks
-# before; 330.6 a day of it is testing and cash-out losses the model lets through. The
-# seven-day **segment monitor** fires one or two days after the drift starts at every seed
-# (day 111 here), with no false alarm; the one-day window is a day quicker at three seeds (five
-# days slower at the fourth) but cries wolf before the drift at 2 of the 4 seeds — the usual trade-off between delay and noise. The
-# global score PSI stays at 0.016 in the first week: a pattern this rare does not move a global
-# distribution. The model's calibration drifts too: it predicts fewer frauds than happen
-# (predicted / actual under 0.8 in the drift weeks), because the new fraud is unlike anything it
-# was trained on — a label-free hint, confirmed when the chargebacks arrive. The retrained model
-# costs 713.0 a day after day `131` against 941.0 for the deployed one.
+# model's expected cost rises from 739.7 to 1183.3 per day; 330.6 a day of it is testing and
+# cash-out losses the model lets through; 3 of the 3 drift weeks clear the noise band here (not
+# at every seed: try `SEED = 2`). The **segment monitor**, over seeds 4–23: the seven-day window
+# alarms a median 4 days after the drift starts, the daily window 2 (worst 9 for both); at `4` sd
+# both rarely cry wolf (daily 0 of 20 seeds, 2 of seeds 0–3; seven-day 1 of 20), at `3` sd the
+# daily window does at 6 of 20. So the delay–noise trade-off sits in the alarm level more than
+# in the window. The global score PSI stays at 0.016: a pattern this rare does not move a global
+# distribution. Calibration is no monitor here: predicted / actual already wanders from 0.887 to
+# 1.362 before the drift; the drift weeks fall below that here, but not at every seed.
+#
+# The retrain costs 713.0 a day after day `131` against 941.0 for the deployed model. One change
+# at a time: the newer window with chargebacks only gets to 889.8; here the investigators'
+# verdicts bring the rest — fast labels that a two-week-old attack's chargebacks cannot yet
+# provide. That split is not stable: at `SEED = 3` the newer window does it all and the verdicts
+# add nothing. The newer window helps at every seed (the scorecard); the verdicts' worth varies.
 #
 # > **Say it in the interview:** "I monitor in money per day with a noise band, plus segment
 # > counts for the attacks I know (card testing, a merchant's sudden volume); global PSI is a
@@ -1174,7 +1243,7 @@ plt.show()
 # %% [markdown]
 # ## Your turn
 #
-# Three numeric exercises and two judgment ones. For the numeric ones, replace `TODO` with your
+# Two numeric exercises and two judgment ones. For the numeric ones, replace `TODO` with your
 # answer and run the cell: the check tells you whether you are right, and gives a hint if not. For
 # the judgment ones, write your answer in the markdown cell, then compare it with the model answer
 # and the self-check list at the end.
@@ -1187,9 +1256,6 @@ _probe = np.linspace(0, 1, 1_000_001)
 _key["Exercise 1"] = float(_probe[np.argmax(act_cost(_probe, 200.0, False) <= approve_cost(_probe, 200.0))])
 _alone = ~(features["secs_since_prev"] <= HOUR)
 _key["Exercise 2"] = tuple(_alone.groupby([tx["scenario"], tx["is_fraud"]]).agg(["sum", "mean"]).loc[(1, 1)].astype(float))
-_ranked = sweep.sort_values(["expected cost per day", "threshold"])
-_capped = _ranked.loc[_ranked["actions per day"].le(10), "expected cost per day"]
-_key["Exercise 3"] = float(_capped.iloc[0]) if len(_capped) else float("nan")   # nan: no threshold meets the cap
 
 # %% [markdown]
 # ### Exercise 1 · Break-even probability
@@ -1216,19 +1282,7 @@ _ = check_answer("Exercise 2", answer_2, _key["Exercise 2"], abs_tol=0.002, rel_
                       "the card's payments in the last hour?")
 
 # %% [markdown]
-# ### Exercise 3 · A cap on friction
-#
-# The product team caps declines and step-ups at `10` a day. Using `sweep` (the table of
-# `cost_at` over thresholds), what is the lowest expected cost per day among thresholds whose
-# `actions per day` is at most `10`?
-
-# %%
-answer_3 = TODO
-_ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_tol=0.05,
-                 hint="first keep the thresholds the cap allows; the answer is a cost, not a threshold")
-
-# %% [markdown]
-# ### Exercise 4 (judgment) · Which metric goes on the champion–challenger dashboard?
+# ### Exercise 3 (judgment) · Which metric goes on the champion–challenger dashboard?
 #
 # You route a random half of the cards to a new model for four weeks. The product manager wants
 # one number on the dashboard to decide the winner. Which metric do you choose, which do you
@@ -1237,7 +1291,7 @@ _ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_to
 # *Your answer:*
 
 # %% [markdown]
-# ### Exercise 5 (judgment) · The segment monitor fires: what now?
+# ### Exercise 4 (judgment) · The segment monitor fires: what now?
 #
 # On a Tuesday the tiny-foreign-online count is three times its alarm level. Chargebacks for
 # these payments will not arrive for a week or more. What do you do today, this week, and at the
@@ -1258,12 +1312,16 @@ from utils.scorecard import build, enforce
 lgbm_pr = ladder.loc["LightGBM, all features", "PR-AUC"]
 card_prec = budget_table["card precision top-k"]
 rows = [
-    ("fraud base rate", round(float(fraud.mean()), 4), "0.002 - 0.01", 0.002 <= fraud.mean() <= 0.01),
-    ("realism: LightGBM precision at 80 % recall, highest of seeds 0-3", by_seed["LightGBM precision at 80 % recall"].max(), "< 0.5",
-     by_seed["LightGBM precision at 80 % recall"].max() < 0.5),
-    ("LightGBM / oracle PR-AUC, lowest of seeds 0-3", by_seed["oracle ratio"].min(), ">= 0.35", by_seed["oracle ratio"].min() >= 0.35),
-    ("cost-optimal threshold at seeds 0-3 (lowest, highest)", f"{thresholds.min():.2f}, {thresholds.max():.2f}", "all in [0.05, 0.30]",
-     bool(thresholds.between(0.05, 0.30).all())),
+    # calibration of the world: realism targets it was built to meet (checks of the world, not lessons)
+    ("calibration of the world: fraud base rate", round(float(fraud.mean()), 4), "0.002 - 0.01", 0.002 <= fraud.mean() <= 0.01),
+    ("calibration of the world: LightGBM precision at 80 % recall, highest of seeds 0-3",
+     by_seed["LightGBM precision at 80 % recall"].max(), "< 0.5", by_seed["LightGBM precision at 80 % recall"].max() < 0.5),
+    ("calibration of the world: LightGBM / oracle PR-AUC, lowest of seeds 0-3", by_seed["oracle ratio"].min(), ">= 0.35",
+     by_seed["oracle ratio"].min() >= 0.35),
+    ("calibration of the world: cost-optimal threshold at seeds 0-3 (lowest, highest)",
+     f"{thresholds.min():.2f}, {thresholds.max():.2f}", "all in [0.05, 0.30]", bool(thresholds.between(0.05, 0.30).all())),
+    # lessons
+
     ("LightGBM minus logistic regression PR-AUC, 95 % interval over seeds 0-3", f"[{gap_lr.mean() - gap_half:.3f}, {gap_lr.mean() + gap_half:.3f}]",
      "lower end > 0", gap_lr.mean() - gap_half > 0),
     ("learned model beats the 3-flag rule (PR-AUC)", lgbm_pr, f"> rule {ladder['PR-AUC'].iloc[0]:.3f}", lgbm_pr > ladder["PR-AUC"].iloc[0]),
@@ -1285,19 +1343,24 @@ rows = [
      later_saving_share >= 0.10),
     ("counterfactual: true cost per day of the new threshold inside the IPS 95 % interval", round(true_new, 1),
      f"[{ips_low:.1f}, {ips_high:.1f}]", bool(ips_low <= true_new <= ips_high)),
+    ("counterfactual: new minus deployed cost per day, IPS 95 % interval", f"[{diff_low:.1f}, {diff_high:.1f}]",
+     "contains 0: the logs cannot tell which is cheaper", bool(diff_low <= 0 <= diff_high)),
     ("online vs offline features and scores identical (3,000 payments)", bool(parity_exact), "True", bool(parity_exact)),
     ("nightly chargeback batch: features the parity check names", len(skewed), "> 0", SKEW_CAUGHT),
     ("alert-volume guardrail: fires on the update-first bug, silent on the healthy service", GUARDRAIL_CAUGHT, "True", GUARDRAIL_CAUGHT),
     ("one payment scored online within the 10 ms budget (CPU p50, best of 5 repeats)", scoring_latency.p50 <= 10.0, "True",
      scoring_latency.p50 <= 10.0, f"CPU p50 {scoring_latency.p50:.3f} ms"),
-    ("drift: deployed cost per day during the drift", money.iloc[1, 0], f"> top of the noise band {band[1]:.1f}", money.iloc[1, 0] > band[1]),
-    ("7-day segment monitor at seeds 0-3: longest delay to the first alarm, days (false alarms)",
-     f"{worst_delay} ({int(weekly_monitor['false alarms before the drift'].sum())})", "<= 7 (0)",
-     bool(worst_delay <= 7) and weekly_monitor["false alarms before the drift"].sum() == 0),
-    ("daily segment monitor: seeds of 0-3 with a false alarm before the drift", daily_noisy_seeds, "> 0 (faster, noisier)",
-     daily_noisy_seeds > 0),
+    ("drift: weeks of the drift whose deployed cost per day is above the pre-drift band", f"{weeks_above} of {int(drift_weeks.sum())}",
+     ">= 1", weeks_above >= 1),
+    ("segment monitor at 4 sd, both windows, seeds 0-3: longest delay to the first alarm, days",
+     float(monitors["delay (days)"].astype(float).max()), "<= 9 (the worst of seeds 4-23, precomputed)",
+     bool(monitors["delay (days)"].notna().all() and monitors["delay (days)"].astype(float).max() <= 9)),
+    ("segment monitor, median delay at seeds 0-3: daily vs 7-day window", f"{median_delay[1]:.1f} vs {median_delay[7]:.1f}",
+     "daily <= 7-day (seeds 4-23: 2 vs 4)", bool(median_delay[1] <= median_delay[7])),
     ("global score PSI in the first week of the drift", first_week_psi, "< 0.2 (it misses the drift)", first_week_psi < 0.2),
     ("after retraining: retrained cost per day", money.iloc[2, 1], f"< deployed {money.iloc[2, 0]:.1f}", money.iloc[2, 1] < money.iloc[2, 0]),
+    ("retrain, one change at a time: newer window, chargebacks only, cost per day", retrain_table.iloc[1, 0],
+     f"< deployed {retrain_table.iloc[0, 0]:.1f}", retrain_table.iloc[1, 0] < retrain_table.iloc[0, 0]),
 ]
 scorecard = build(rows)
 with pd.option_context("display.max_colwidth", 80):
@@ -1343,20 +1406,7 @@ print(f"stolen-card frauds with an empty 1-hour window: {answer_2[0]:,}, a share
 _ = check_answer("Exercise 2", answer_2, _key["Exercise 2"], abs_tol=0.002, rel_tol=0.0)
 
 # %% [markdown]
-# **Exercise 3.** Filter the sweep to thresholds the cap allows, then take the cheapest: the cap
-# pushes the threshold up, and the difference from the unconstrained optimum is the price of the
-# cap — the number to bring to the product team.
-
-# %%
-affordable = sweep[sweep["actions per day"] <= 10]
-answer_3 = float(affordable["expected cost per day"].min())                # nan if no threshold meets the cap
-if len(affordable):
-    print(affordable.loc[affordable["expected cost per day"].idxmin()].to_string())
-print(f"unconstrained optimum: {best['expected cost per day']:.1f} per day")
-_ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_tol=0.05)
-
-# %% [markdown]
-# **Exercise 4 (judgment).**
+# **Exercise 3 (judgment).**
 #
 # **Model answer:** The decision metric is money per day per arm — fraud losses plus decline and
 # step-up friction plus review time — with a confidence interval, randomised by card so one
@@ -1376,7 +1426,7 @@ _ = check_answer("Exercise 3", answer_3, _key["Exercise 3"], rel_tol=0.0, abs_to
 # - handles the missing labels of declined payments (exploration, propensities).
 
 # %% [markdown]
-# **Exercise 5 (judgment).**
+# **Exercise 4 (judgment).**
 #
 # **Model answer:** Today: look at the payments behind the count (which merchants, which BINs,
 # which countries) and send the cards with tiny foreign online payments to the review queue —
