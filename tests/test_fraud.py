@@ -154,3 +154,30 @@ def test_stage_episodes_and_labels() -> None:
 def test_bad_knobs_raise_with_knob_value_and_range(knob: str, value: object, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         make_fraud_world(**{knob: value})
+
+
+def test_notebook_10_precomputed_monitor_table_is_what_the_script_computes() -> None:
+    """Notebook 10 types in the segment monitor's summary over seeds 4-23 (20 worlds cost ~20 s in the
+    notebook). The typed numbers must be what tests/benchmarks/bench_fraud.py computes today."""
+    import ast
+    from pathlib import Path
+
+    import pandas as pd
+
+    from tests.benchmarks.bench_fraud import segment_monitor_seeds
+
+    source = (Path(__file__).resolve().parents[1] / "notebooks" / "10_case_fraud_detection.py").read_text(encoding="utf-8")
+    start = source.index("MONITOR_SEEDS_4_23 = pd.DataFrame(")
+    tree = ast.parse(source[start:source.index("display(MONITOR_SEEDS_4_23)")])
+    call = tree.body[0].value  # pd.DataFrame({...}, index=pd.MultiIndex.from_tuples([...], ...))
+    typed = ast.literal_eval(call.args[0])
+    keys = ast.literal_eval(call.keywords[0].value.args[0])  # [(sd, window), ...]
+    table = pd.DataFrame(segment_monitor_seeds(range(4, 24)))
+    computed: dict[str, list[int]] = {name: [] for name in typed}
+    for sd, window in keys:
+        part = table[(table["sd"] == sd) & (table["window"] == window)]
+        computed["seeds with a false alarm (of 20)"].append(int((part["false alarms"] > 0).sum()))
+        computed["median delay (days)"].append(int(round(part["delay"].median())))
+        computed["longest delay (days)"].append(int(part["delay"].max()))
+        computed["seeds with delay > 7"].append(int((part["delay"] > 7).sum()))
+    assert computed == typed
