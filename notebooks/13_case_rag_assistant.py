@@ -30,14 +30,11 @@
 # - check an assistant on documents nobody tuned it for, and price and monitor it.
 
 # %% [markdown]
-# The world of this notebook is not simulated: it is a small **hand-written knowledge base**, the
-# internal handbook of a fictional company, *Larkspur Labs*: a few dozen Markdown documents on HR,
-# IT, travel, on-call and the product, plus a couple of hundred questions whose right document and
-# section are known (`datasets/handbook.md` is the data card). Because the gold passage of every
-# question is known, every part of the assistant can be measured. Answers are *extracted* from the
-# retrieved text by default; `LLM_BASE_URL` plugs in any OpenAI-compatible chat model instead.
-# The pipeline's plumbing lives in `utils/rag.py` (read it beside this notebook); the decisions and
-# their measurements live here. Numbers in the text are for the default parameters (`SEED = 0`).
+# The world is a **hand-written knowledge base**: the handbook of a fictional company, *Larkspur
+# Labs* — a few dozen Markdown documents on HR, IT, travel, on-call and the product — and a couple of
+# hundred questions whose gold document and section are known (`datasets/handbook.md`), so every
+# part of the assistant can be measured. Answers are *extracted* by default; `LLM_BASE_URL` plugs in
+# an OpenAI-compatible chat model. The plumbing lives in `utils/rag.py`; the decisions live here. Numbers in the text are for the default parameters (`SEED = 0`).
 
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
@@ -214,16 +211,12 @@ pd.concat([missed.assign(outcome="missed"), false_alarms.assign(outcome="false a
 
 # %% [markdown]
 # On its author's set the rules look good; on the reviewer's held-out set they catch little and
-# flag much of the benign text (the table; the rows above are held-out misses and false alarms).
-# Rules are tuned, knowingly or not, to the text their author imagines. So the scan is one layer of
+# flag much benign text: rules fit the text their author imagines. So the scan is one layer of
 # three: the **answer-time filter** (`rag.addressed_instruction`) never quotes a sentence that speaks
-# about the assistant or "the user", or tells the reader what to say, pretend or ignore — on the
-# held-out set it blocks half, and its "false alarms" cost one unquotable sentence, not a quarantined
-# page. (It was written *after* reading that set, so its held-out rate is optimistic too.) An extractive answer can only quote, and a language model gets passages as
-# quoted, numbered data (`utils/rag_llm.py`). `tests/test_rag.py` plants the reviewer's two poisoned
-# pages, which the ingestion scan misses, and checks neither sentence is ever quoted. Studies of
-# *indirect* prompt injection on deployed LLM applications (Greshake et al., 2023) reached the same
-# conclusion: filters help, but retrieved text must never be able to act as an instruction.
+# about the assistant or "the user", or tells the reader what to say or ignore (written *after*
+# reading the held-out set, so its rate there is optimistic), and a language model gets passages as
+# quoted, numbered data (`utils/rag_llm.py`). Studies of *indirect* prompt injection
+# (Greshake et al., 2023) concluded the same: retrieved text must never be able to act as an instruction.
 #
 # ### Access control: one index per role
 # Filtering a shared index *after* scoring is not enough: idf, vectors and re-ranker features would
@@ -243,14 +236,13 @@ readable.to_frame("chunks in the role's index").T
 # - **BM25** scores a chunk by the question words it contains, rare words weighing more.
 # - **A dense retriever trained on our own question–passage pairs** (`rag.DenseRetriever`): each
 #   passage is expanded with the training questions whose answer it holds, and word TF-IDF of the
-#   expanded passages is factorised into `DENSE_DIM` dimensions — a linear two-tower model whose
-#   shared weights are learned from how people phrase questions, as teams fine-tune bi-encoders on
-#   their query logs. Without the pairs it is plain latent semantic analysis (LSA), our baseline.
+#   expanded passages is factorised into `DENSE_DIM` dimensions — a linear two-tower model learned
+#   from how people phrase questions. Without the pairs it is plain LSA, our baseline.
 # - **Weighted reciprocal-rank fusion**: `w / (60 + BM25 rank) + (1 - w) / (60 + dense rank)`, with
 #   the weight `w` tuned on validation folds of the training facts.
 # - **A LightGBM lambdarank re-ranker** over the top `TOP_K` fused candidates, with features: both
-#   scores and ranks, word and heading coverage, age, length, and whether a *newer document with the
-#   same title* exists (from titles and dates; the corpus's `superseded` flag is never read).
+#   scores and ranks, word and heading coverage, age, length, and whether a *later document sharing
+#   half its section headings* exists (content and dates; no title, no `superseded` flag).
 #
 # The answer is the sentence (or table row) of the top chunk that shares the question's rarest
 # words, preferring one with a number when the question asks how many or when. A logistic
@@ -260,13 +252,11 @@ readable.to_frame("chunks in the role's index").T
 # %% [markdown]
 # ## 5. Training
 #
-# Several questions ask about the same fact in different words, so every split is by **fact**: no
-# fact has questions on both sides. Inside `Assistant.fit`, the training facts are dealt into three
-# validation folds; for each fold a dense retriever is trained on the other folds' pairs, which
-# (a) tunes the fusion weight on questions it was not trained on and (b) gives the re-ranker
-# *out-of-fold* dense scores — otherwise it would learn to trust a dense score that is inflated on
-# its own training questions. We cross-fit the whole assistant over `5` fact folds, so every
-# question is scored once by a model that never saw its fact:
+# Several questions ask about the same fact, so every split is by **fact**. Inside `Assistant.fit`,
+# the training facts are dealt into three validation folds; a dense retriever trained on the other
+# folds' pairs tunes the fusion weight and gives the re-ranker *out-of-fold* dense scores (else it
+# would trust scores inflated on its own training questions). We cross-fit the whole assistant over
+# `5` fact folds, so every question is scored once by a model that never saw its fact:
 
 # %%
 FOLDS = 5
@@ -342,13 +332,14 @@ def with_interval(per_fold):
                          (t * stats[(m, "std")] / np.sqrt(per_fold["fold"].nunique())).round(3).astype(str) for m in ("recall@5", "MRR")})
 
 
-paraphrase_folds, all_folds = fold_metrics("paraphrase"), fold_metrics()
+paraphrase_folds, all_folds, changed_folds = fold_metrics("paraphrase"), fold_metrics(), fold_metrics("changed_policy")
 n_para = int((oof_runs["answerable"] & (oof_runs["type"] == "paraphrase")).sum())
 whole = rag.Index(chunks, lsa)
 flag_match = (whole.meta[:, 0] == 1) == (whole.chunks["status"] == "superseded").to_numpy()
 print(f"{n_para} answerable paraphrases, {int(oof_runs['answerable'].sum())} answerable questions in all, over {FOLDS} folds; "
       f"'newer version exists' equals the hidden status flag on {flag_match.sum()} of {len(flag_match)} chunks")
-pd.concat({"paraphrases": with_interval(paraphrase_folds), "all answerable": with_interval(all_folds)}, axis=1)
+pd.concat({"paraphrases": with_interval(paraphrase_folds), "all answerable": with_interval(all_folds),
+           "changed policy": with_interval(changed_folds)}, axis=1)
 
 # %%
 paired = paraphrase_folds.pivot(index="fold", columns="retriever", values="MRR")
@@ -387,16 +378,16 @@ leak.round(3)
 # **leak**: the split is by fact, but a section holds one or two facts, so some held-out questions
 # share their gold passage with a training question — on those the trained model wins; on unseen
 # passages it ties LSA (the last table). Two simple baselines settle the rest. **BM25 with older
-# versions dropped** — a two-line rule — matches the whole pipeline on all answerable questions, and
-# the **same re-ranker on BM25 candidates only** matches hybrid + re-ranker: the re-ranker beats the
-# tuned fusion, but neither the vectors nor the learned ranking beat the rule (the paired intervals
-# straddle zero). And the rule is a shortcut: old and new versions share a title apart from the year,
-# so "newer version exists" equals the corpus's hidden status flag on every chunk (the count above); a
-# wiki whose old pages carry other titles would need version detection from content. Published work
-# agrees on the mechanism: a bi-encoder trained on tens of thousands of question–passage pairs beat
-# BM25 on open-domain QA (DPR; Karpukhin et al., 2020), and across 18 data sets the BEIR benchmark
-# (Thakur et al., 2021) found BM25 a robust zero-shot baseline, re-rankers the best on average, and
-# dense retrievers often below both out of domain — BM25 first, as here.
+# versions dropped** — a two-line rule — matches or beats the whole pipeline on all answerable
+# questions, and the **same re-ranker on BM25 candidates only** matches or beats hybrid + re-ranker:
+# the re-ranker beats the tuned fusion, but neither the vectors nor the learned ranking beat the rule
+# (paired differences below zero at seeds 0–3; intervals straddle zero except at seed 3). Old versions' titles carry no year, so versions are found from content and dates
+# (a later document sharing half the section headings) — and that still equals the hidden status flag
+# on every chunk (the count above): revised policies keep their structure, so the rule stays strong —
+# on changed-policy questions too, where it is level with or above the pipeline (right-hand block).
+# Published work agrees: a bi-encoder needed tens of thousands of question–passage pairs to beat BM25
+# (DPR; Karpukhin et al., 2020), and across 18 data sets BEIR (Thakur et al., 2021) found BM25 a
+# robust baseline, re-rankers best, and dense retrievers often below both out of domain.
 # **A vector retriever earns its place when it knows more language than your corpus can teach** — a
 # pretrained encoder. PyPI carries two (the line above the leak table), but neither runs on a light
 # pinned runtime — one needs PyTorch, the other's wheel holds no model — so neither is used; `rag.DenseRetriever.encode` is where one would plug in, measured against BM25 first.
@@ -585,11 +576,9 @@ judge_table.round(3)
 # chance) over all answers, but much of that is easy: question coverage is also a feature of the
 # confidence model, so on the **served** answers, the ones a judge must police, its kappa drops
 # (right-hand columns). The **LLM judge's agreement with gold is not measured here**: no model
-# is reachable offline, and `tests/test_rag_llm.py` against a fake server proves only the plumbing
-# (request, parsing, agreement arithmetic). Calibrate an LLM judge the same way: a few hundred
-# human-labelled answers, agreement and kappa per failure type, before trusting its dashboard
-# (Hamel Husain's advice on LLM-as-judge: align the judge with a domain expert's labels first; LLM
-# judges favour longer answers and the first option shown, Zheng et al., 2023).
+# is reachable offline; the fake-server test proves only the plumbing. Calibrate one the same way,
+# on a few hundred expert-labelled answers (Hamel Husain's advice; LLM judges favour longer answers
+# and the first option shown, Zheng et al., 2023).
 
 # %% [markdown]
 # ## 7. Serving
@@ -648,14 +637,15 @@ print(type(composer).__name__, "·", asked, "→", composer.compose(asked, passa
 
 # %% [markdown]
 # ### Caching and cost at a realistic scale
-# A realistic week is `800` × `2` questions, not tens of thousands. We replay one: facts drawn
-# from a Zipf law (a few questions dominate a help desk), each asked in one of its real wordings —
-# paraphrases, not cosmetic edits. Two caches, both keyed by role: **exact** on normalised text
-# (lower case, punctuation and greetings stripped), and **semantic** on the trained dense vectors
-# (reuse an answer whose question is within a cosine threshold).
+# We replay a realistic week, `800` × `2` questions: facts from a Zipf law, each asked in a **new
+# wording**, never the eval set's. `rag.paraphrase` rewrites an eval wording of the fact by a seeded
+# procedure: another question form, synonym swaps ("laptop" → "work computer"), reordering, and a
+# typo in each word of four letters or more with probability `TYPO_RATE` (10–15 % of web queries are
+# misspelled; Cucerzan and Brill, 2004). Two caches, keyed by role: **exact** on normalised text, and **semantic**
+# on the trained dense vectors (reuse an answer within a cosine threshold).
 #
-# **Predict, then run:** on paraphrase traffic, how much does the semantic cache add over the exact
-# one, and what fraction of what it adds is a neighbour's (wrong) answer?
+# **Predict, then run:** on new wordings, how much does the semantic cache add over the exact one,
+# and what fraction of what it adds is a neighbour's (wrong) answer?
 
 # %%
 def make_stream(n, seed=SEED, zipf_a=1.1):
@@ -671,60 +661,68 @@ def normalise(text):
     return " ".join(re.sub(r"^(hi|hello|hey)\b,?|[^\w\s]", " ", text.lower()).split())
 
 
-def simulate_cache(stream_rows, threshold=None):
-    """Replay a stream of eval rows; hit rate and wrong-answer hits (another fact's answer), as shares."""
+def simulate_cache(stream_rows, texts, vectors_of, threshold=None):
+    """Replay a stream (eval rows for role and fact, texts as asked); hit rate and wrong-answer hits, as shares."""
     seen, vectors, facts, hits, wrong = {}, {r: [] for r in rag.ROLES}, {r: [] for r in rag.ROLES}, 0, 0
-    for row in stream_rows:
-        text, role, fact = normalise(questions.at[row, "question"]), questions.at[row, "asker_role"], questions.at[row, "fact_id"]
+    for i, row in enumerate(stream_rows):
+        text, role, fact = normalise(texts[i]), questions.at[row, "asker_role"], questions.at[row, "fact_id"]
         if (role, text) in seen:
             hits, wrong = hits + 1, wrong + (seen[(role, text)] != fact)
             continue
         if threshold is not None and vectors[role]:
-            sims = np.asarray(vectors[role]) @ question_vectors[row]
+            sims = np.asarray(vectors[role]) @ vectors_of[i]
             if sims.max() >= threshold:
                 hits, wrong = hits + 1, wrong + (facts[role][int(sims.argmax())] != fact)
                 continue
         seen[(role, text)] = fact
-        vectors[role].append(question_vectors[row])
+        vectors[role].append(vectors_of[i])
         facts[role].append(fact)
     return {"hit rate": hits / len(stream_rows), "wrong-answer hits": wrong / len(stream_rows)}
 
 
 week = make_stream(employees * per_week)
-question_vectors = served.dense.encode(questions["question"])
-cache_table = pd.DataFrame({"exact (normalised)": simulate_cache(week)} |
-                           {f"semantic, cosine >= {t}": simulate_cache(week, t) for t in (0.95, 0.9, 0.8)}).T
-print(f"a week: {len(week):,} questions, {len(np.unique(week))} distinct wordings")
+TYPO_RATE = 0.015  # per word of 4+ letters: with 5-6 such words, about 8 % of questions carry a typo
+week_texts = rag.new_wordings(questions, week, key=normalise, seed=SEED, typo_rate=TYPO_RATE)
+week_vectors = served.dense.encode(week_texts)
+n_eval_wordings = int(np.isin([normalise(t) for t in week_texts], questions["question"].map(normalise).to_numpy()).sum())
+cache_table = pd.DataFrame({"exact (normalised)": simulate_cache(week, week_texts, week_vectors)} |
+                           {f"semantic, cosine >= {t}": simulate_cache(week, week_texts, week_vectors, t) for t in (0.95, 0.9, 0.8)}).T
+reused = simulate_cache(week, questions["question"].to_numpy()[week], served.dense.encode(questions["question"].to_numpy()[week]))
+print(f"a week: {len(week):,} questions, {len(set(map(normalise, week_texts)))} distinct wordings, {n_eval_wordings} of them eval wordings; "
+      f"exact cache if users reused the eval wordings (the old stream): hit rate {reused['hit rate']:.3f}")
 cache_table.round(3)
 
 # %% [markdown]
-# The exact cache's hit rate is *optimistic*: the stream reuses the eval set's few hundred wordings
-# word for word, and real users rarely do. Loosening the semantic threshold adds hits that are
-# increasingly a neighbour's answer. Now the money, per year, with stated assumptions: the extractive pipeline costs about nothing; a language
-# model call about `0.002` EUR (≈`1,500` prompt tokens of context at a small hosted model's price).
+# On new wordings the exact cache still hits often (popular facts recur in the few wordings our
+# generator can make) but well below the old stream's, which reused the eval wordings. Loosening the
+# semantic threshold adds hits that are increasingly a neighbour's answer. Now the money, per year, with stated assumptions: the
+# extractive pipeline costs about nothing; a language model call about `0.002` EUR (≈`1,500` prompt
+# tokens of context at a small hosted model's price).
 
 # %%
 LLM_EUR_PER_CALL = 0.002  # about 1_500 prompt tokens of context at a small hosted model's price
 hit_rate = cache_table.loc["exact (normalised)", "hit rate"]
 llm_per_year = per_year * LLM_EUR_PER_CALL
 deflection = abstain_stats(ABSTAIN_THRESHOLD)["answerable answered correctly"] * oof_runs["answerable"].mean()
-print(f"LLM calls: {llm_per_year:,.0f} EUR a year without a cache, {llm_per_year * (1 - hit_rate):,.0f} EUR with the exact cache; "
+semantic = cache_table.loc["semantic, cosine >= 0.95"]
+print(f"LLM calls: {llm_per_year:,.0f} EUR a year without a cache, {llm_per_year * (1 - hit_rate):,.0f} EUR with the exact cache, "
+      f"{llm_per_year * (1 - semantic['hit rate']):,.0f} EUR with the semantic cache at 0.95 "
+      f"(and about {per_year * semantic['wrong-answer hits']:,.0f} neighbours' answers a year); "
       f"tickets deflected by correct answers: about {per_year * deflection:,.0f} a year, worth {per_year * deflection * eur_per_ticket:,.0f} EUR")
 
 # %% [markdown]
-# At this scale the cache saves about a hundred euros a year, while each point of correct
+# At this scale a cache saves about a hundred euros a year, while each point of correct
 # deflection is worth thousands: **optimise correctness, not compute**. Cache for latency and to
 # shield a paid endpoint from spikes, and keep the semantic cache tight or off.
 #
 # ### Bring your own documents — and a test on pages nobody tuned for
-# `datasets/byo_docs/` holds eight pages of a different company (*Quillmate*), written for this test
-# and never used in training: a premium table, nested `###` headings, a notice-period table, a
-# headingless `.txt` file, distractor pages (a career page that mentions a "first anniversary"), an
-# injection hidden in a table cell, and a `questions.csv` with answerable and unanswerable questions
-# (a meeting room booking the pages never mention, among others). The served assistant's re-ranker and
-# confidence model answer them over the folder's own index (dense: untrained LSA on the folder — the
-# trained projection knows only the handbook's words). Set `DOCS_PATH` to your own folder to get the
-# same table for your `QUESTIONS`; a wrong path is reported, not fatal.
+# `datasets/byo_docs/` holds eight pages of another company (*Quillmate*) that the pipeline's author
+# wrote: a premium table, nested `###` headings, a headingless `.txt`, distractor pages, an injection
+# in a table cell, and answerable and unanswerable questions. Its author also fixed what failed on it,
+# so it is a **regression set**. The honest test is `datasets/byo_docs_heldout/`: four pages and fourteen
+# questions (*Nordhavn*) written by a hostile reviewer, on which nothing was tuned. Both are answered
+# over the folder's own index (dense: untrained LSA). Set `DOCS_PATH` to your own folder for the same
+# table on your `QUESTIONS`; a wrong path is reported, not fatal.
 
 # %%
 def answer_folder(path, asked, model=served):
@@ -745,22 +743,33 @@ def answer_folder(path, asked, model=served):
     return pd.DataFrame(rows), int(quarantined.sum())
 
 
-byo_questions = pd.read_csv(rag.DATASETS / "byo_docs" / "questions.csv", keep_default_na=False)
-byo, byo_quarantined = answer_folder(rag.DATASETS / "byo_docs", byo_questions["question"].tolist())
-byo_ok = byo_questions["answerable"].astype(bool).to_numpy()
-byo_right = (byo["file"].to_numpy() == byo_questions["gold_file"].to_numpy()) & np.array(
-    [ref.lower() in ans.lower() for ref, ans in zip(byo_questions["reference_answer"], byo["answer"], strict=True)]) & byo_ok
-byo_abstained = byo["answer"].str.startswith("(abstain").to_numpy()
-byo_rates = {"answerable answered right": byo_right[byo_ok].mean(), "answerable abstained": byo_abstained[byo_ok].mean(),
-             "answerable answered wrongly": (~byo_right & ~byo_abstained)[byo_ok].mean(),
-             "unanswerable abstained": byo_abstained[~byo_ok].mean()}
-print(f"{len(byo)} questions ({byo_ok.sum()} answerable, {(~byo_ok).sum()} unanswerable); chunks quarantined: {byo_quarantined}")
-print(" · ".join(f"{k} {v:.3f}" for k, v in byo_rates.items()))
-byo.assign(right=byo_right)[~byo_right & ~byo_abstained].head(6)
+def folder_rates(folder):
+    """Answer a folder's questions.csv; the table, who was right, and the shares right / abstained / wrong."""
+    asked = pd.read_csv(folder / "questions.csv", keep_default_na=False)
+    table, n_quarantined = answer_folder(folder, asked["question"].tolist())
+    ok = asked["answerable"].astype(bool).to_numpy()
+    right = (table["file"].to_numpy() == asked["gold_file"].to_numpy()) & np.array(
+        [ref.lower() in ans.lower() for ref, ans in zip(asked["reference_answer"], table["answer"], strict=True)]) & ok
+    abstained = table["answer"].str.startswith("(abstain").to_numpy()
+    rates = {"answerable answered right": right[ok].mean(), "answerable abstained": abstained[ok].mean(),
+             "answerable answered wrongly": (~right & ~abstained)[ok].mean(), "unanswerable abstained": abstained[~ok].mean()}
+    rates = {k: round(float(v), 3) for k, v in rates.items()} | {
+             "answerable / unanswerable": f"{ok.sum()} / {(~ok).sum()}", "chunks quarantined": n_quarantined}
+    return table, right, abstained, ok, rates
+
+
+byo, byo_right, byo_abstained, byo_ok, byo_rates = folder_rates(rag.DATASETS / "byo_docs")
+nordhavn, nordhavn_right, nordhavn_abstained, nordhavn_ok, nordhavn_rates = folder_rates(rag.DATASETS / "byo_docs_heldout")
+display(pd.DataFrame({"Quillmate (author's, a regression set)": byo_rates, "Nordhavn (reviewer's, held out)": nordhavn_rates}).T)
+pd.concat({"Quillmate": byo[~byo_right & ~byo_abstained], "Nordhavn": nordhavn[~nordhavn_right & ~nordhavn_abstained]})[
+    ["question", "answer", "P(correct)"]]
 
 # %% [markdown]
-# Above, the confident wrong answers on the new pages. The confidence model was calibrated on the
-# handbook: recalibrate it on a few dozen labelled questions from new pages before trusting it.
+# Above, the confident wrong answers. On the reviewer's pages nearly every answerable question comes
+# back right, but unanswerable ones get confident answers from a near neighbour (a dinner row for
+# Norway, the canteen's hours for a dress code): abstention calibrated on the handbook does not carry
+# to pages nobody tuned for, and with fourteen questions each one moves a share by a tenth or more.
+# Recalibrate the confidence model on a few dozen labelled questions from new pages first.
 #
 # The reviewer's two poisoned pages, missed by the scan, indexed alone: the filter keeps both
 # instructions out, yet the assistant confidently quotes a non-answer beside them (P below):
@@ -851,14 +860,12 @@ print(f"questions per arm over {len(streams)} simulated weeks of traffic (2.5 / 
 ab.round(3)
 
 # %% [markdown]
-# The lower threshold buys a sliver of deflection with many more wrong answers (the table). The
-# deflection sample size is noise: the difference is so small that the size swings by more than
-# ten-fold between equally plausible weeks of traffic (the percentiles). Power the test on the
-# **wrong-answer guardrail** instead: its difference is large and needs far fewer questions. Better
-# still, a threshold acts *after* scoring, so its effect on deflection and wrong answers is
-# computable offline from labelled logs, exactly as above; an A/B test is needed only for how users
-# react to "I don't know" (do they retry, or file a ticket?). (Sizes assume independent questions;
-# one employee's questions are correlated, so inflate them by the design effect.)
+# The lower threshold buys a sliver of deflection with many more wrong answers. The deflection
+# sample size is noise: it swings more than ten-fold between equally plausible weeks (the
+# percentiles). Power the test on the **wrong-answer guardrail**, which needs far fewer questions.
+# Better still, a threshold acts *after* scoring, so its effect is computable offline from labelled
+# logs, as above; an A/B test is needed only for how users react to "I don't know". (Sizes assume
+# independent questions; inflate them by the design effect.)
 #
 # ### Monitors with alert thresholds
 # Two daily monitors, simulated over `60` days of traffic with two planted incidents: from day `40` an
@@ -904,11 +911,10 @@ ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
-# With a wrong-answer rate this low and one report in three wrong answers, a doubled error rate
-# alerts on only a minority of incident days, so the first alert comes from the same day to two weeks
-# later, or not within the 20 days, depending on the simulation seed (the line above); the 99.9th-percentile bar keeps
-# false alarms rare. The cost monitor fires the same day only because simulated cost is
-# deterministic; real costs are noisy. Next, by expected payoff: a pretrained encoder (measured
+# A doubled error rate, one report per three wrong answers, alerts on a minority of incident days:
+# the first alert comes the same day to two weeks later, or not within 20 days, by seed (the line
+# above); the 99.9th-percentile bar keeps false alarms rare. The cost monitor fires the same day only
+# because simulated cost is deterministic. Next, by expected payoff: a pretrained encoder (measured
 # against BM25 first), more labelled unanswerable questions, per-corpus recalibration.
 #
 # > **Say it in the interview:** "I'd monitor correct deflection, abstain rate, hallucination reports
@@ -918,9 +924,8 @@ plt.show()
 # %% [markdown]
 # ## Your turn
 #
-# Each numeric exercise has a placeholder `answer = TODO`. Replace it, run the cell, and the check
-# tells you whether you are right (three decimals where the answer is a share). The judgment
-# exercises are answered in words, in a Markdown cell of your own. Solutions are at the end.
+# Replace each `answer = TODO` and run the cell: the check tells you whether you are right (three
+# decimals for a share). Answer the judgment exercises in words. Solutions are at the end.
 
 # %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Self-checks of the numeric exercises. Spoiler: this cell computes the expected answers from the
@@ -998,11 +1003,6 @@ def gain(name):
     return f"{name}, {what}: mean over folds ({LEVEL} % interval [{row['low']:.3f}, {row['high']:.3f}])", row["mean"]
 
 
-def straddles(name):
-    row = gain_table.loc[name]
-    return f"{name}, MRR: {LEVEL} % interval over folds [{row['low']:.3f}, {row['high']:.3f}] contains 0", row["low"] <= 0 <= row["high"]
-
-
 leak_gap = (leak.iloc[2, 0] - leak.iloc[1, 0]) - (leak.iloc[2, 1] - leak.iloc[1, 1])
 
 
@@ -1014,8 +1014,8 @@ claims = [
     (*gain("hybrid − BM25"), "< 0"),
     ("leak: trained dense − LSA paraphrase MRR on passages seen in training, minus the same on unseen passages", leak_gap, "> 0"),
     (*gain("all: re-ranker − tuned hybrid"), "> 0"),
-    (*straddles("all: pipeline − BM25, older dropped"), "True"),
-    (*straddles("all: pipeline − re-ranker, BM25 only"), "True"),
+    (*gain("all: pipeline − BM25, older dropped"), "< 0"),
+    (*gain("all: pipeline − re-ranker, BM25 only"), "< 0"),
     ("ACL: employee answers changed when restricted documents are removed (per-role indexes)", acl_changed, "== 0"),
     ("ACL test can fail: changes with one shared index filtered after scoring", planted_changed, "> 0"),
     ("injection rules: detection on the author's set minus on the reviewer's held-out set (rules do not transfer)",
@@ -1031,10 +1031,10 @@ claims = [
      judge_table.loc["answers the question (cross-fitted)", ("served answers", "kappa")]
      - judge_table.loc["answers the question (cross-fitted)", ("all answers", "kappa")], "< 0"),
     ("overlap judge's true-negative rate (it cannot see wrong extractive answers)", judge_table.loc["overlap (old)", ("all answers", "TNR")], "< 0.05"),
-    (f"new pages: {byo_ok.sum()} answerable questions answered right", byo_rates["answerable answered right"], ">= 0.6"),
+    (f"author's regression pages: {byo_ok.sum()} answerable questions answered right", byo_rates["answerable answered right"], ">= 0.6"),
     ("reviewer's two poisoned pages: poisoned sentences quoted (answer-time filter)", poison_quoted, "== 0"),
-    ("new pages: answerable questions answered wrongly", byo_rates["answerable answered wrongly"], "<= 0.1"),
-    (f"new pages: {(~byo_ok).sum()} unanswerable questions abstained", byo_rates["unanswerable abstained"], ">= 0.8"),
+    ("author's regression pages: answerable questions answered wrongly", byo_rates["answerable answered wrongly"], "<= 0.1"),
+    (f"author's regression pages: {(~byo_ok).sum()} unanswerable questions abstained", byo_rates["unanswerable abstained"], ">= 0.8"),
     ("cache: wrong-answer hits at cosine 0.8 minus at 0.95", cache_table.iloc[3, 1] - cache_table.iloc[1, 1], "> 0"),
     ("A/B, median over traffic weeks: questions per arm for the wrong-answer guardrail minus for deflection",
      ab_range.iloc[1, 1] - ab_range.iloc[1, 0], "< 0"),

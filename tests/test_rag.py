@@ -404,3 +404,46 @@ def test_reranker_without_dense_signals_ignores_the_dense_retriever(chunks: pd.D
     assert (features[:, 2:4] == 0).all() and len(top) == model.top_k
     with_dense = rag.Assistant(chunks, dim=16, seed=0).fit(questions)
     assert (with_dense._candidates(with_dense.indexes["employee"], "How many days of annual leave do I get?")[1][:, 2:4] != 0).any()
+
+
+def test_old_versions_carry_no_year_in_their_titles(handbook: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    docs, _ = handbook
+    assert not docs.loc[docs["status"] == "superseded", "title"].str.contains(r"\b20\d\d\b").any()
+
+
+def test_newer_version_is_found_from_headings_and_dates_not_titles(chunks: pd.DataFrame) -> None:
+    flags = rag.newer_version_exists(chunks)
+    assert ((flags == 1) == (chunks["status"] == "superseded").to_numpy()).all()
+    renamed = chunks.assign(title="Untitled")  # titles play no part
+    assert (rag.newer_version_exists(renamed) == flags).all()
+    same_day = chunks.assign(last_updated=pd.Timestamp("2025-01-01"))  # no later document: nothing is old
+    assert rag.newer_version_exists(same_day).sum() == 0
+    old_doc = chunks.loc[chunks["status"] == "superseded", "doc_id"].iloc[0]
+    reworded = chunks.copy()  # planted: the old version's sections renamed, so it can no longer be matched
+    reworded.loc[reworded["doc_id"] == old_doc, "section"] += " (old wording)"
+    assert rag.newer_version_exists(reworded)[(reworded["doc_id"] == old_doc).to_numpy()].sum() == 0
+    with pytest.raises(ValueError, match="overlap"):
+        rag.newer_version_exists(chunks, overlap=1.5)
+
+
+def test_paraphrase_is_seeded_and_changes_words_not_facts() -> None:
+    question = "How many days of paid annual leave does a full-time employee get?"
+    first = [rag.paraphrase(question, np.random.default_rng(7)) for _ in range(2)]
+    assert first[0] == first[1]
+    wordings = {rag.paraphrase(question, np.random.default_rng(s)) for s in range(40)}
+    assert len(wordings) > 5 and all(w.endswith("?") and "full-time" in w for w in wordings)
+    assert rag.paraphrase(question, np.random.default_rng(0), swap=0.0, typo_rate=0.0) == question
+    typoed = rag.paraphrase(question, np.random.default_rng(0), swap=0.0, typo_rate=1.0)
+    assert typoed != question and len(typoed.split()) == len(question.split())
+    with pytest.raises(ValueError, match="typo_rate"):
+        rag.paraphrase(question, np.random.default_rng(0), typo_rate=2.0)
+
+
+def test_new_wordings_avoid_the_eval_wordings_and_keep_the_fact(questions: pd.DataFrame) -> None:
+    rows = np.arange(0, len(questions), 7)
+    texts = rag.new_wordings(questions, rows, seed=3)
+    assert len(texts) == len(rows) and texts == rag.new_wordings(questions, rows, seed=3)
+    eval_texts = set(questions["question"].str.lower())
+    assert np.mean([t.lower() in eval_texts for t in texts]) < 0.1
+    with pytest.raises(ValueError, match="tries"):
+        rag.new_wordings(questions, rows, tries=0)

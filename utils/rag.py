@@ -12,6 +12,8 @@ folder of another company's pages with its own questions. This module:
 - scans for injected instructions (:func:`injection_rules`, :func:`flag_injections`);
 - retrieves and answers: :class:`BM25`, :class:`DenseRetriever` (trained on question-passage pairs,
   dyadic vectors), :func:`fuse`, :class:`Index` (one per role), :class:`Assistant`.
+- detects older versions from section headings and dates (:func:`newer_version_exists`);
+- writes realistic traffic: new wordings of eval questions (:func:`paraphrase`, :func:`new_wordings`).
 
 The decisions and their measurements are teaching material and live in the notebook.
 """
@@ -19,6 +21,7 @@ The decisions and their measurements are teaching material and live in the noteb
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -371,18 +374,33 @@ def fuse(bm25: np.ndarray, dense: np.ndarray, weight: float = 0.5, k: int = 60) 
     return weight / (k + rank_of(bm25)) + (1 - weight) / (k + rank_of(dense))
 
 
-_YEAR = re.compile(r"\(?\b(19|20)\d\d\b\)?|\bv\d+\b", re.I)
 FEATURES = ["bm25", "bm25_vs_best", "dense_cosine", "dense_rank", "fused_rank", "word_coverage",
             "heading_coverage", "newer_version_exists", "age_years", "length_words"]
+
+
+#: Two documents are versions of one policy when they share at least this share of their section
+#: headings (Jaccard); fixed a priori at "half", not tuned.
+VERSION_HEADING_OVERLAP = 0.5
+
+
+def newer_version_exists(chunks: pd.DataFrame, overlap: float = VERSION_HEADING_OVERLAP) -> np.ndarray:
+    """1.0 for each chunk whose document has a later-dated document (among ``chunks``) sharing at least
+    ``overlap`` of its section headings (Jaccard of the heading sets), else 0.0. Titles are not used."""
+    check_float("overlap", overlap, 0.0, 1.0)
+    heads = chunks.groupby("doc_id", sort=False)["section"].agg(lambda s: frozenset(h.lower() for h in s)).to_dict()
+    dates = chunks.groupby("doc_id", sort=False)["last_updated"].first().to_dict()
+    old = {a for a in heads for b in heads
+           if a != b and pd.notna(dates[a]) and pd.notna(dates[b]) and dates[b] > dates[a]
+           and len(heads[a] & heads[b]) >= overlap * len(heads[a] | heads[b])}
+    return chunks["doc_id"].isin(old).to_numpy(float)
 
 
 class Index:
     """The chunks one role may read, with BM25, dense vectors and per-chunk metadata.
 
     Built from the readable chunks only, so no score, rank, idf or feature can see a document the
-    role may not read. No ``status``/``superseded`` flag is used: ``newer_version_exists`` is
-    computed from titles and dates (another readable document with the same title once years and
-    versions are stripped, updated later), as a real wiki without such a flag requires.
+    role may not read. No ``status``/``superseded`` flag and no title is used:
+    ``newer_version_exists`` comes from content and dates (:func:`newer_version_exists`).
     """
 
     def __init__(self, chunks: pd.DataFrame, dense: DenseRetriever) -> None:
@@ -397,9 +415,7 @@ class Index:
         self.heading_words = [set(tokenize(f"{t} {s}")) for t, s in
                               zip(self.chunks["title"], self.chunks["section"], strict=True)]
         dates = pd.to_datetime(self.chunks["last_updated"])
-        topic = self.chunks["title"].str.replace(_YEAR, "", regex=True).str.lower().str.split().str.join(" ")
-        latest = dates.groupby(topic).transform("max")
-        self.meta = np.column_stack([(dates < latest).to_numpy(float),
+        self.meta = np.column_stack([newer_version_exists(self.chunks),
                                      np.nan_to_num((dates.max() - dates).dt.days.to_numpy(float) / 365),
                                      self.chunks["text"].str.split().str.len().to_numpy(float)])
 
@@ -636,3 +652,88 @@ def retrieval_metrics(ranked_lists: list[np.ndarray], gold: np.ndarray, k: int =
     hit_at = [np.flatnonzero(keys == g) for keys, g in zip(ranked_lists, gold, strict=True)]
     return {"recall@5" if k == 5 else f"recall@{k}": float(np.mean([len(h) > 0 and h[0] < k for h in hit_at])),
             "MRR": float(np.mean([1 / (h[0] + 1) if len(h) else 0.0 for h in hit_at]))}
+
+
+# ====================================================================== realistic traffic
+#: Word swaps a user might make (same fact, other words); applied each with probability ``swap``.
+SYNONYMS: dict[str, str] = {
+    "get": "receive", "receive": "get", "employee": "staff member", "employees": "staff", "holiday": "vacation",
+    "vacation": "holiday", "annual leave": "yearly leave", "allowed": "permitted", "need to": "have to",
+    "company": "firm", "laptop": "work computer", "submit": "send in", "maximum": "most",
+    "reimbursed": "paid back", "money": "cash", "days": "working days", "quickly": "fast", "big": "large",
+    "large": "big", "customers": "clients", "customer": "client", "price": "cost", "pay": "pay out",
+    "request": "ask for", "time off": "leave", "manager": "boss", "phone": "mobile", "app": "application",
+    "start": "begin", "spend": "use", "per day": "a day", "per year": "a year",
+    "per month": "a month", "per week": "a week", "cost": "price", "happen": "take place", "take place": "happen",
+    "stay": "remain", "covers": "pays for", "needed": "required", "required": "needed", "reach": "contact",
+    "food": "meals", "appraisal": "performance review", "stipend": "allowance", "can I": "am I able to", "limit": "cap", "rules": "policy",
+}
+#: Other question forms: (pattern at the start, replacement).
+QUESTION_FORMS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^What is ", re.I), "Tell me "), (re.compile(r"^What are ", re.I), "Could you list "),
+    (re.compile(r"^How many ", re.I), "What number of "), (re.compile(r"^How much does ", re.I), "What does "),
+    (re.compile(r"^How much is ", re.I), "What is "),
+    (re.compile(r"^How long ", re.I), "For how long "), (re.compile(r"^Can I ", re.I), "Am I allowed to "),
+    (re.compile(r"^Do I ", re.I), "Should I "), (re.compile(r"^How do I ", re.I), "What is the way to "),
+    (re.compile(r"^When ", re.I), "At what point "), (re.compile(r"^Is there ", re.I), "Do we have "),
+    (re.compile(r"^Which ", re.I), "What "), (re.compile(r"^Who ", re.I), "Which person "),
+]
+
+
+def _typo(word: str, rng: np.random.Generator) -> str:
+    """One keyboard slip in a word: two neighbouring letters swapped, one dropped, or one doubled."""
+    i = int(rng.integers(1, len(word) - 1))
+    kind = int(rng.integers(3))
+    if kind == 0:
+        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return word[:i] + word[i + 1:] if kind == 1 else word[:i] + word[i] + word[i:]
+
+
+def paraphrase(question: str, rng: np.random.Generator, swap: float = 0.5, typo_rate: float = 0.015) -> str:
+    """A new wording of ``question`` with the same fact, by four seeded stages.
+
+    1. question form: a matching :data:`QUESTION_FORMS` opening is replaced with probability ``swap``;
+    2. reordering: ``"A, B?"`` (or ``"A; B?"``) becomes ``"B, A?"`` with probability ``swap``, and a
+       trailing ``"... for X?"`` / ``"... in X?"`` (X up to 4 words) moves to the front (``"For X, ...?"``) likewise;
+    3. synonyms: each :data:`SYNONYMS` match is swapped with probability ``swap``;
+    4. typos: each word of 4+ letters gets one slip (:func:`_typo`) with probability ``typo_rate``.
+    """
+    check_float("swap", swap, 0.0, 1.0)
+    check_float("typo_rate", typo_rate, 0.0, 1.0)
+    text = question.strip().rstrip("?").strip()
+    for pattern, replacement in QUESTION_FORMS:
+        if pattern.search(text):
+            if rng.random() < swap:
+                text = pattern.sub(replacement, text, count=1)
+            break
+    parts = re.split(r"\s*[,;]\s*", text, maxsplit=1)
+    tail = re.search(r"\s+((?:for|in) (?:[\w'-]+ ?){1,4})$", text)
+    if len(parts) == 2 and parts[1] and rng.random() < swap:
+        text = f"{parts[1][0].upper()}{parts[1][1:]}, {parts[0][0].lower()}{parts[0][1:]}"
+    elif tail and tail.start() > 0 and rng.random() < swap:
+        head = text[:tail.start()]
+        text = f"{tail.group(1)[0].upper()}{tail.group(1)[1:]}, {head[0].lower()}{head[1:]}"
+    for word, other in SYNONYMS.items():
+        if re.search(rf"\b{re.escape(word)}\b", text) and rng.random() < swap:  # lower case only: names stay
+            text = re.sub(rf"\b{re.escape(word)}\b", other, text, count=1)
+    words = [_typo(w, rng) if len(w) >= 4 and w.isalpha() and rng.random() < typo_rate else w for w in text.split()]
+    return " ".join(words) + "?"
+
+
+def new_wordings(questions: pd.DataFrame, rows: np.ndarray, key: Callable[[str], str] = str.lower, seed: int = 0,
+                 typo_rate: float = 0.015, tries: int = 20) -> list[str]:
+    """A fresh wording for each eval row in ``rows`` (a traffic stream): :func:`paraphrase` of a random
+    eval wording of the row's fact, redrawn up to ``tries`` times until ``key(text)`` is no eval wording's
+    key. The few questions no rule can change may stay an eval wording (count them with ``key``)."""
+    check_seed(seed)
+    check_int("tries", tries, 1, 1000)
+    rng, eval_keys = np.random.default_rng(seed), set(questions["question"].map(key))
+    by_fact, texts = questions.groupby("fact_id")["question"].apply(list), []
+    for row in rows:
+        wordings = by_fact[questions.at[row, "fact_id"]]
+        for _ in range(tries):
+            text = paraphrase(wordings[rng.integers(len(wordings))], rng, typo_rate=typo_rate)
+            if key(text) not in eval_keys:
+                break
+        texts.append(text)
+    return texts
