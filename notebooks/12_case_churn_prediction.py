@@ -78,9 +78,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from utils import check_answer, use_course_style
+from utils import churn as churn_sim
 from utils.checks import TODO
 from utils.churn import OFFER_RESPONSES, ChurnWorld, make_churn_world
-from utils.churn_batch import BatchJobError, bundle_version, read_partition, run_scoring_job
+from utils.churn_batch import BatchJobError, Scorer, read_partition, run_scoring_job
 
 for module, minimum in [(np, (2, 0)), (pd, (2, 2)), (sklearn, (1, 5)), (lgb, (4, 0))]:
     have = tuple(int(part) for part in module.__version__.split(".")[:2])
@@ -101,12 +102,9 @@ print("numpy", np.__version__, "· pandas", pd.__version__, "· scikit-learn", s
 # So the business metric is **net retained value of a weekly campaign**, not accuracy and not AUC.
 #
 # Questions to ask, and the answers we assume:
-# - *How fast can the business act?* Weekly: a campaign list every Monday. A **batch** job is enough.
-# - *How many customers, how many offers?* About ten thousand subscribed; `BUDGET` offers a week.
-# - *What data exists?* Plans and prices, weekly activity, support tickets, price changes, web
-#   events, and one past **randomised** campaign (offer vs holdout).
-# - *What does an offer cost, what is a saved customer worth?* `OFFER_COST`; a saved customer pays
-#   their own monthly price for `SAVED_MONTHS` more months.
+# - *How fast can the business act?* Weekly: a campaign list every Monday, from a **batch** job.
+# - *What data exists?* Plans, prices, activity, tickets, web events, one past **randomised** campaign.
+# - *Offer cost, value of a save?* `OFFER_COST`; a saved customer pays `SAVED_MONTHS` more months.
 
 # %%
 N_WEEKS = 60                                  # weeks of history in the warehouse
@@ -148,9 +146,8 @@ print(f"offers we can send this week    {BUDGET:>8,}  ({BUDGET / len(eligible_no
 # usable snapshot is H weeks old, and a split must respect it: validation labels must mature before
 # the test date, training labels before the validation date.
 #
-# **Voluntary and involuntary churn.** Cancellations here are decisions. Real subscription data also
-# holds *involuntary* churn — failed payments, expired cards — which an offer cannot change and a
-# payment-retry system handles; it is removed from the label (or modelled apart) before any of this.
+# **Involuntary churn** (failed payments, expired cards) is not simulated; an offer cannot change it,
+# so real data removes it from the label (a payment-retry system handles it).
 #
 # Products without contracts must *define* churn by inactivity. Would "idle for the whole window"
 # be a good stand-in here? The cell compares the two labels **over the same future window**.
@@ -204,13 +201,10 @@ for name in ["customers", "activity", "tickets", "price_changes", "cancel_page_v
     print(f"{name:<19} {len(table):>8,} rows  columns: {', '.join(table.columns)}")
 
 # %% [markdown]
-# Every feature is computed **as of the snapshot**, from weeks strictly before it: the same function
-# builds the model's rows (the snapshots of the split below), the past campaign's rows (its campaign
-# week) and this week's scoring rows, so training and serving cannot disagree about what a feature means.
-# First the event logs become customer × week matrices, then `features(ids, week)` slices windows
-# out of them: activity in the last 4 weeks against the 8 before (a *trend*), idle weeks, tickets
-# over two windows, the most recent price rise, tenure, plan, and visits to the cancellation page in
-# the last 4 weeks.
+# Every feature is computed **as of the snapshot**, from weeks strictly before it, by one function
+# for training rows, the campaign's rows and this week's scoring rows, so training and serving agree.
+# `features(ids, week)` slices windows out of customer × week matrices: activity trend, idle weeks,
+# tickets, the last price rise, tenure, plan, cancellation-page visits.
 
 # %%
 def event_matrices(w: ChurnWorld) -> dict[str, np.ndarray]:
@@ -257,7 +251,7 @@ def features(ids: np.ndarray, week: int, events: dict[str, np.ndarray] = EVENTS)
         "tenure_weeks": week - e["signup"][ids],
         "plan": e["plan"][ids],
         "cancel_visits_last_4w": e["cancel_visits"][ids, week - 4:week].sum(axis=1),
-    })
+    }, index=ids)   # indexed by customer: the batch job checks that the rows are its ids, in order
 
 
 FEATURES = list(features(ids_s[:1], s).columns)
@@ -295,33 +289,12 @@ data.groupby("snapshot").agg(customers=("label", "size"), churn_rate=("label", "
 # but not extremely — and the rate creeps up through the year (0.085 to 0.106), one more reason to
 # validate and test on the newest weeks rather than on a random sample.
 #
-# What separates the two groups? Their recent activity:
-
-# %%
-# Figure helper: mean weekly sessions in the 12 weeks before the test snapshot, by outcome.
-rel_weeks = np.arange(-12, 0)
-test_ids = test["customer_id"].to_numpy()
-fig, ax = plt.subplots()
-for label, name in [(0, "stays"), (1, f"cancels within {HORIZON_WEEKS} weeks")]:
-    rows = test_ids[test["label"].to_numpy() == label]
-    ax.plot(rel_weeks, np.nanmean(SESSIONS[rows, TEST_WEEK - 12:TEST_WEEK], axis=0), marker="o", label=name)
-ax.set(xlabel="weeks before the snapshot", ylabel="mean sessions per week",
-       title="Customers who are about to cancel were already using the product less")
-ax.legend()
-plt.show()
-
-
-# %% [markdown]
-# Cancellers were drifting away for weeks before the snapshot (their line falls week after week),
-# while stayers barely move: the activity trend is a core signal.
-#
 # ### The leaky column
 #
 # The CRM export has a tempting column, `cancel_page_visited`: *has this customer ever opened the
-# cancellation page?* It looks like the perfect churn feature. Check **when** it was recorded. The
-# export is today's state of the flag; the web log `cancel_page_visits` has the week of each visit,
-# so we can rebuild the flag as it was at the snapshot, and compare both with the oracle — the
-# true churn probability, which no honest feature set can beat.
+# cancellation page?* Check **when** it was recorded: the export is today's state; the web log has
+# the week of each visit, so we rebuild the flag as it was at the snapshot, and compare both with
+# the oracle (the true churn probability).
 
 # %%
 def visited_before(ids: np.ndarray, week: int) -> np.ndarray:
@@ -329,7 +302,7 @@ def visited_before(ids: np.ndarray, week: int) -> np.ndarray:
     return (CANCEL_VISITS[ids, :week].sum(axis=1) > 0).astype(int)
 
 
-y_test = test["label"].to_numpy()
+y_test, test_ids = test["label"].to_numpy(), test["customer_id"].to_numpy()
 flag_export = test["cancel_page_visited"].to_numpy().astype(int)
 flag_then = visited_before(test_ids, TEST_WEEK)
 oracle_test = world.true_churn_probability(test_ids, TEST_WEEK)
@@ -383,17 +356,8 @@ pd.Series({name: average_precision_score(y_valid, s) for name, s in valid_scores
 # %% [markdown]
 # Each rung adds precision on the validation week: PR-AUC 0.153 for the rule, 0.220 for logistic
 # regression, 0.253 for LightGBM (a random ranking would score the churn rate, about 0.101). The
-# rule uses one column; LightGBM also reads tickets, the price rise and its recency, tenure and the interactions between
-# them. Which features carry it:
-
-# %%
-importance = pd.Series(booster.feature_importance("gain"), index=FEATURES)
-(importance / importance.sum()).sort_values(ascending=False).round(3).head(6).to_frame("share of gain")
-
-
-# %% [markdown]
-# The price rise (how recent, how large) and recent activity lead, then tenure and tickets — the
-# drivers of the churn hazard in this world, found without being told.
+# rule uses one column; LightGBM also reads tickets, the price rise and its recency, tenure and the
+# interactions between them.
 
 # %% [markdown]
 # ## 5. Training
@@ -401,16 +365,12 @@ importance = pd.Series(booster.feature_importance("gain"), index=FEATURES)
 # - **Split by time, not by customer at random.** Train on the early snapshots, choose and calibrate on
 #   the validation week, test on the test week, each label matured before the next date. A random
 #   split would put the same customer's rows on both sides and would test on the past.
-# - **Imbalance.** About one in ten is a positive: enough to train on as is. Teams often downsample the
-#   majority class anyway (faster training); that shifts every probability upwards. We need honest
-#   probabilities: section 6 sizes the retention experiment with the churn rate they predict.
+# - **Imbalance.** About one in ten is a positive: enough to train on as is. Downsampling the
+#   majority class shifts every probability upwards, and section 6 sizes an experiment with them.
 # - **Calibration.** Checked on the test week for the model as trained, and for a downsampled twin
-#   repaired by an *isotonic map* (a non-decreasing step function from score to observed churn rate)
-#   fitted on the validation week. The number to read is the **expected calibration error (ECE)**:
-#   sort customers by prediction into ten equal bins, and average the gap between each bin's mean
-#   prediction and its observed churn rate. 0 is perfect; an ECE of one hundredth means probabilities off by about a point.
-# - **Cadence.** Features are recomputed weekly; labels are H weeks late, so a monthly retrain on the
-#   newest labelled snapshots is the natural rhythm.
+#   repaired by an *isotonic map* fitted on the validation week, by the **expected calibration
+#   error (ECE)**: the mean gap between predicted and observed churn over ten equal bins.
+# - **Cadence.** Labels are H weeks late: a monthly retrain on the newest labelled snapshots.
 
 # %%
 def churn_probability(X: pd.DataFrame) -> np.ndarray:
@@ -436,23 +396,9 @@ pd.DataFrame({name: {"mean prediction": p.mean(), "ECE": calibration_error(y_tes
                      "PR-AUC": average_precision_score(y_test, p)} for name, p in calibration.items()}
              ).T.round(3).rename_axis(f"test week (observed churn rate {y_test.mean():.3f})")
 
-# %%
-# Figure helper: reliability diagram on the test snapshot.
-fig, ax = plt.subplots()
-for name, p in calibration.items():
-    bins = np.array_split(np.argsort(p), 10)
-    ax.plot([p[b].mean() for b in bins], [y_test[b].mean() for b in bins], marker="o", label=name)
-ax.plot([0, 0.7], [0, 0.7], color="grey", linestyle="--", label="perfect calibration")
-ax.set(xlabel="predicted churn probability (bin mean)", ylabel="observed churn rate",
-       title="Downsampling inflates probabilities; an isotonic map on a later week repairs them")
-ax.legend()
-plt.show()
-
-
 # %% [markdown]
-# The model trained as is predicts 0.097 on average against an observed 0.106, with an ECE of 0.010: usable as probabilities without correction. The downsampled
-# twin predicts 0.275 on average (ECE 0.170): every customer looks almost three times riskier than
-# they are, and any budget or sample size computed from them would be wrong. The isotonic map brings it back to an ECE of
+# The model trained as is predicts 0.097 on average against an observed 0.106 (ECE 0.010). The
+# downsampled twin predicts 0.275 (ECE 0.170): every customer looks almost three times riskier. The isotonic map brings it back to an ECE of
 # 0.009. PR-AUC moves little (0.280, 0.270, 0.255; the isotonic map's flat steps create ties, which
 # cost a little): calibration changes the euros, not the order. We use the model trained as is.
 
@@ -497,11 +443,9 @@ evaluation
 # - The **leaky model** is the best "model" offline — PR-AUC 0.475, above even the oracle's 0.424,
 #   which is the giveaway. At decision time, with the flag as it is actually known, its PR-AUC falls
 #   to 0.210, **below the honest LightGBM**: it learnt to wait for a signal that has not happened yet.
-# - The oracle (0.424) bounds what any model could reach: cancelling is a noisy weekly event, so even
-#   perfect knowledge of the hazard gives a modest PR-AUC. LightGBM reaches about two-thirds of the oracle's PR-AUC.
-# - ROC-AUC tells the same story with gaps that look smaller (0.725 for LightGBM, 0.593 for the rule):
-#   it rewards ordering the many stayers, while a contact list only cares about its top, which is what
-#   PR-AUC and lift measure.
+# - The oracle (0.424) bounds any model: cancelling is a noisy weekly event.
+# - ROC-AUC shows smaller gaps (0.725 for LightGBM, 0.593 for the rule): it rewards ordering the
+#   many stayers; a contact list cares only about its top.
 
 # %% [markdown]
 # ### The question the business actually asks: whom will the offer keep?
@@ -526,14 +470,14 @@ log_X = features(log["customer_id"].to_numpy(), CAMPAIGN_WEEK)
 treated, churned = log["treated"].to_numpy(), log["churned"].to_numpy().astype(int)
 
 
-def measured_effect(mask: np.ndarray) -> tuple[float, float, int]:
+def measured_effect(mask: np.ndarray, offered: np.ndarray = treated, y: np.ndarray = churned) -> tuple[float, float, int]:
     """Drop in churn (held out minus offered) inside `mask`, its standard error, and its size."""
-    c, t = churned[mask & ~treated], churned[mask & treated]
+    c, t = y[mask & ~offered], y[mask & offered]
     se = np.sqrt(c.mean() * (1 - c.mean()) / len(c) + t.mean() * (1 - t.mean()) / len(t))
     return c.mean() - t.mean(), se, int(mask.sum())
 
 
-SLICE_RULES = {  # candidate slices, as functions of a feature frame
+SLICE_RULES = {  # candidate slices: the world's own offer-effect terms, with the generator's thresholds
     "price rise in the last 12 weeks": lambda X: X["weeks_since_price_rise"].to_numpy() <= 12,
     "basic plan": lambda X: X["plan"].to_numpy() == 0,
     "tenure under 26 weeks": lambda X: X["tenure_weeks"].to_numpy() < 26,
@@ -547,12 +491,26 @@ sliced["± 95 %"] *= 1.96
 print(f"campaign at week {CAMPAIGN_WEEK}: {treated.sum():,} offered, {(~treated).sum():,} held out")
 sliced.round(3).astype({"customers": int})
 
+# %%
+# How much of the offer's effect could any feature see? The generator's observable terms, noise set to 0.
+since, pct = DECISION_WEEK - EVENTS["rise_week"], np.round(EVENTS["rise_pct"], 2) / 0.2
+observable = churn_sim.offer_log_multiplier(((since > 0) & (since <= churn_sim.PRICE_WINDOW_WEEKS)) * pct, EVENTS["plan"] == 0,
+                                  DECISION_WEEK - SIGNUP_WEEK < 26, world.truth["engagement"].to_numpy(),
+                                  world.truth["service_issue"].to_numpy(), np.zeros(len(customers)))[eligible_now]
+log_multiplier = np.log(world.truth["offer_multiplier"].to_numpy()[eligible_now])
+print(f"share of the offer's log-multiplier variance from observable terms: {observable.var() / log_multiplier.var():.2f}")
+
 # %% [markdown]
-# On average the offer lowers churn by 0.026 (± 0.011): a real but small effect, as in published
-# campaigns. Slicing the experiment already shows where it works best — after a recent price rise —
-# with intervals that are wide because each slice is a fraction of one campaign. That slicing gives
+# On average the offer lowers churn by 0.026 (± 0.011): real but small, as in published campaigns.
+# It works best after a recent price rise, with wide intervals (each slice is a fraction of one
+# campaign). That slicing gives
 # a **two-line rule**, the baseline every model must beat: *keep the slices whose interval excludes
 # zero; rank each customer by the measured effect of the best such slice they belong to.*
+#
+# A warning: the five candidate slices are **the generator's own terms, with its thresholds**
+# (`utils/churn.py` sets the price-rise window to `12` weeks), which a real analyst would not know.
+# The observable terms explain only 0.36 of the variance of the offer's effect, but the price-rise
+# term dominates it. So the rule is also built with each feature's quartile on the log as threshold.
 #
 # Three learners estimate each customer's **uplift** (drop in churn probability if offered) from the
 # log, all with LightGBM underneath:
@@ -569,12 +527,30 @@ sliced.round(3).astype({"customers": int})
 # fifth, where weekly budgets live. The largest setting is the churn model's own.
 
 # %%
-clear = [n for n in SLICE_RULES if sliced.loc[n, "drop in churn"] - sliced.loc[n, "± 95 %"] > 0]
+def fit_rule(rules: dict, X: pd.DataFrame, offered: np.ndarray, y: np.ndarray):
+    """The rule from slicing: keep the slices whose 95 % interval is above zero on this log; a
+    customer's score is the measured effect of the best kept slice they are in. Returns (score, kept)."""
+    kept = {}
+    for name, rule in rules.items():
+        effect, se, _ = measured_effect(rule(X), offered, y)
+        if effect - 1.96 * se > 0:
+            kept[name] = effect
+    return (lambda Z: np.max([np.where(rules[n](Z), v, 0.0) for n, v in kept.items()] + [np.zeros(len(Z))], axis=0)), kept
 
 
-def rule_uplift(X: pd.DataFrame) -> np.ndarray:
-    """The rule from slicing: a customer's score is the measured effect of the best clear slice they are in."""
-    return np.max([np.where(SLICE_RULES[n](X), sliced.loc[n, "drop in churn"], 0.0) for n in clear] + [np.zeros(len(X))], axis=0)
+rule_uplift, rule_kept = fit_rule(SLICE_RULES, log_X, treated, churned)
+clear = list(rule_kept)
+# The same procedure with thresholds not taken from the generator: each feature's quartile on the log.
+quartile = {c: float(np.quantile(log_X[c], q)) for c, q in [("weeks_since_price_rise", 0.25), ("tenure_weeks", 0.25),
+                                                           ("sessions_last_4w", 0.25), ("tickets_last_4w", 0.75)]}
+QUARTILE_RULES = {
+    "price rise, most recent quarter": lambda X: X["weeks_since_price_rise"].to_numpy() <= quartile["weeks_since_price_rise"],
+    "basic plan": lambda X: X["plan"].to_numpy() == 0,
+    "tenure, newest quarter": lambda X: X["tenure_weeks"].to_numpy() <= quartile["tenure_weeks"],
+    "sessions, lowest quarter": lambda X: X["sessions_last_4w"].to_numpy() <= quartile["sessions_last_4w"],
+    "tickets, top quarter": lambda X: X["tickets_last_4w"].to_numpy() >= max(quartile["tickets_last_4w"], 1),
+}
+quartile_uplift, quartile_kept = fit_rule(QUARTILE_RULES, log_X, treated, churned)
 
 
 UPLIFT_GRID = {"3 leaves, 400 per leaf, 40 rounds": (3, 400, 40), "7 leaves, 200 per leaf, 60 rounds": (7, 200, 60),
@@ -622,6 +598,7 @@ def auuc(score: np.ndarray, t: np.ndarray, y: np.ndarray) -> float:
 
 
 print("the rule's slices (95 % interval above zero):", "; ".join(clear) or "none")
+print("quartile thresholds on the log:", quartile, "-> kept:", "; ".join(quartile_kept) or "none")
 
 
 # %%
@@ -661,10 +638,9 @@ print(f"best learner by cross-validated AUUC: {BEST}")
 # is a small difference between two noisy churn rates, and the churn model's large trees fit noise that
 # the difference then amplifies. The S-learner is the exception at the defaults: in one model the
 # "offered" flag is one feature among twelve, and small trees rarely split on it at all, so their
-# uplift collapses towards zero for everyone. (That is also why ties are broken at random in the
-# curve: a learner that predicts the same uplift for everyone must score like random, not inherit
-# the log's row order — without it, a degenerate S-learner won the cross-validation at one seed.)
-# The chosen learner is an honest pick on validation folds, not the one that will do best this week.
+# uplift collapses towards zero for everyone (hence the random tie-break in the curve). The choice is
+# honest, not the best for this week: with other fold seeds we tried, cross-validation still picked
+# the S-learner, while the X-learner (never picked) saved more.
 #
 # Now the **Qini picture**: each ranking's uplift curve on the log (the learners' scores are out of
 # fold, at the tuned size), with a `95 %` band from `200` bootstrap resamples of the log's customers. The
@@ -701,8 +677,8 @@ print(f"{BEST} minus churn risk: {gap_now:.2f}, "
 # %% [markdown]
 # The bands are wide and overlap: over the top fifth the chosen learner's curve sits above the risk
 # ranking's by 1.81 per 1,000 ranked, with a bootstrap interval from −1.48 to 4.96 that includes
-# zero. One campaign of eleven thousand customers cannot separate these rankings; the bands even
-# leave out the learners' refitting noise, so they are, if anything, too narrow.
+# zero: on the log, uplift and risk are **indistinguishable**. The only evidence that uplift beats
+# risk is the simulator's week below. The bands leave out refitting noise, so they are, if anything, too narrow.
 #
 # **Uplift by decile** is the other standard chart: split the log into tenths by the best learner's
 # score, and measure the drop in churn (held out minus offered) inside each, with its `95 %` interval,
@@ -732,21 +708,17 @@ print(f"{BEST}, top decile: measured {top_dec['measured']:.3f} ± {top_dec['se']
 
 # %% [markdown]
 # Both top tenths respond (0.106 ± 0.048 for the S-learner's, 0.090 ± 0.055 for the risk ranking's):
-# on one log the decile chart cannot tell them apart either, and below the top two tenths the
-# intervals are as wide as the bars. What the chart *is* good for is magnitudes: the learner's predicted effect
-# per decile (triangles) against the measured one is the check of an uplift model's calibration.
-# On real data, two field experiments found that targeting the riskiest customers is not targeting
-# those the offer changes (*Retention futility*, Ascarza 2018); here the simulator, which knows the
-# truth, settles it.
+# on one log the chart cannot tell them apart, and below the top two tenths the intervals are as
+# wide as the bars. Predicted (triangles) against measured per decile checks the magnitudes. On real
+# data, two field experiments found that the riskiest customers are not those the offer changes
+# (*Retention futility*, Ascarza 2018).
 #
 # ### This week, on the simulator: saves at the same budget
 #
-# Offline numbers come from one log. The simulator knows this week's truth. Every policy gets the
-# same `BUDGET` offers: **random**, **risk** (the churn model), the **rule**, the three **learners**, and
-# the **oracle** (ranking by the true uplift, the ceiling). For each: the customers saved in this
-# draw of the future, the *expected* saves (the sum of the true uplifts of the list, free of the
-# draw), and a `95 %` interval for the saves of that list (outcome noise: each customer's save is a
-# Bernoulli draw with the true probabilities).
+# The simulator knows this week's truth. Every policy gets the same `BUDGET` offers: **random**,
+# **risk**, the **rules**, the three **learners**, and the **oracle** (the true uplift). For each: the
+# customers saved in this draw of the future, the *expected* saves (the sum of the list's true
+# uplifts), and a `95 %` interval for that list's saves (outcome noise only).
 
 # **Predict, then run:** with the same 1,000 offers, order these by expected saves — random, risk, the
 # rule from slicing, the cross-validated learner — and guess what share of the oracle's saves the best
@@ -757,7 +729,7 @@ decision_X = features(eligible_now, DECISION_WEEK)
 risk_now = churn_probability(decision_X)
 true_uplift = world.truth["true_uplift"].to_numpy()[eligible_now]
 policies = {"random": np.random.default_rng(SEED).random(len(eligible_now)), "risk": risk_now,
-            "rule from slicing": rule_uplift(decision_X),
+            "rule from slicing": rule_uplift(decision_X), "rule, quartile slices": quartile_uplift(decision_X),
             **{name: fit(decision_X) for name, (fit, _) in fitted.items()}, "oracle: true uplift": true_uplift}
 
 
@@ -781,17 +753,59 @@ saves.round(1).assign(**{"share of oracle": saves["share of oracle"].round(3)}).
 
 # %% [markdown]
 # With the same 1,000 offers, the oracle's list would save 108.1 customers in expectation. The rule
-# from slicing reaches 0.792 of that (85.6, interval 68.6 to 102.6), the X-learner 0.773, the
-# cross-validation's choice (the S-learner) 0.607, the T-learner 0.544; risk targeting 0.371 (40.1,
-# interval 22.9 to 57.3) and random 0.127. Three honest readings: **risk beats random** — risky
-# customers have more churn for an offer to remove; uplift targeting, learnt or sliced, beats risk
-# (the rule's interval lies wholly above risk's); and a rule from slicing the experiment is as good as
-# the best learner here, because this world's strongest effect (a recent price rise) is one slice.
-# What limits the learners is the log: eleven thousand customers, an average effect of a few points.
-# Re-run with `N_CUSTOMERS = 40_000` (a log twice as large) and the S- and X-learners overtake the rule
-# by a wide margin; with `10_000` the learners fall back towards risk and random while the rule holds
-# up. A rule from slicing is the right first model for a small experiment, and the bar a learner must
-# clear as the experiments grow.
+# from slicing reaches 85.6, the X-learner 83.6, the cross-validation's choice (the S-learner) 65.6;
+# risk targeting 40.1 and random 13.7. **Risk beats random**: risky customers have more churn for an
+# offer to remove. The rest needs the next table.
+#
+# The `95 %` interval holds the list fixed. But a rule or a learner fitted on another campaign log would
+# pick other customers. The **refit bootstrap** measures that: refit each rule and learner (at its
+# tuned size) on `40` resamples of the log — as many as the notebook's time budget allows — and
+# score this week's expected saves at three budgets. Risk, random and the oracle are not fitted on
+# the log; their rows hold the list fixed.
+
+# %%
+N_REFITS, BUDGETS = 40, [500, 1_000, 2_000]
+refit_rng, refits = np.random.default_rng(SEED + 1), []
+for _ in range(N_REFITS):
+    r = refit_rng.integers(0, len(log), len(log))
+    Xb, tb, yb = log_X.iloc[r], treated[r], churned[r]
+    scores_b = {"rule from slicing": fit_rule(SLICE_RULES, Xb, tb, yb)[0](decision_X),
+                "rule, quartile slices": fit_rule(QUARTILE_RULES, Xb, tb, yb)[0](decision_X),
+                **{name: fit_learner(kind, Xb, tb, yb, UPLIFT_GRID[best_size[kind]])[0](decision_X)
+                   for name, kind in LEARNERS.items()}}
+    refits.append({(name, b): true_uplift[top(score, b)].sum() for name, score in scores_b.items() for b in BUDGETS})
+refits = pd.DataFrame(refits)
+refits.columns = pd.MultiIndex.from_tuples(refits.columns)
+refit_names = list(dict.fromkeys(name for name, _ in refits.columns))
+budget_table = pd.DataFrame({f"expected saves at {b:,}": {n: true_uplift[top(policies[n], b)].sum() for n in policies}
+                             for b in BUDGETS})
+for b in BUDGETS:
+    low, high = refits.xs(b, axis=1, level=1).quantile([0.025, 0.975]).to_numpy()
+    budget_table[f"refit 95 % at {b:,}"] = pd.Series({n: f"{lo:.1f} to {hi:.1f}" for n, lo, hi in zip(refit_names, low, high, strict=True)})
+best_at = {b: refits[[(n, b) for n in LEARNERS]].max(axis=1) for b in BUDGETS}   # best learner, each refit
+rule_wins = {b: float((refits["rule from slicing", b] >= best_at[b]).mean()) for b in BUDGETS}
+print(f"refits of the log: {N_REFITS}; share in which the rule saves at least as many as the best refitted learner: "
+      + ", ".join(f"{rule_wins[b]:.2f} at {b:,}" for b in BUDGETS))
+budget_table.round(1).fillna("list fixed").rename_axis("policy")
+
+# %% [markdown]
+# Three readings, each at every budget in the table:
+# - **The rule's win is the budget's size.** Its best slice, a price rise in the last `12` weeks, holds
+#   about as many customers as the default budget, so at 1,000 offers the rule is that one flag
+#   (85.6). At `500` offers the S-learner saves more (47.3 vs 44.7); at 2,000 the rule falls to 67.0 — fewer
+#   than at 1,000, below risk's 67.7 and the X-learner's 92.3 — because its second slice, "under 1
+#   session a week" (+0.063 on the log, chosen in-sample), is a slice where the world's dormancy
+#   term makes the offer *harmful*. Exercise 2 uses that 2,000 list. This fall is seed-dependent: with
+#   `SEED` at `1`, `2` or `3` the rule still leads at 2,000, so no claim is made either way.
+# - **The rule's thresholds are the generator's.** With the log's quartiles instead, the same
+#   procedure saves 38.8 at 1,000 offers — no better than risk.
+# - **Refitting moves everything.** Refitted on resamples of the log, the rule's saves at 1,000 range
+#   from −14.2 to 85.6, the X-learner's from 29.7 to 85.1. The rule saves at least as much as the best refitted learner in 0.88
+#   of the refits at 1,000 offers, 0.42 at 2,000. The outcome-only intervals above leave this out.
+#
+# With `N_CUSTOMERS = 40_000` the learners overtake the rule, but two things change at once: the log
+# doubles *and* the price-rise slice grows to twice the budget. Start with a rule from slicing, checked
+# at every budget and with thresholds the data chose.
 #
 # Who are the lists made of? The paired outcomes count each type among each policy's picks:
 
@@ -805,10 +819,9 @@ outcome_counts.rename_axis(f"top {BUDGET:,} (this draw of the future)")
 
 # %% [markdown]
 # Most of any list are **sure things** and **lost causes**, whom the offer does not change; a campaign
-# lives on the small difference between persuadables and sleeping dogs. Sleeping dogs are rare in
-# every list (32 in the risk list). The risk list's problem is **lost causes**: 275 of its 1,000 leave
-# whatever we do, against 193 in the learner's. The last column equals the `saved` column above:
-# the same futures, counted by type.
+# lives on the small difference between persuadables and sleeping dogs, rare in every list (their
+# count moves with the seed). The risk list's problem is **lost causes**: 275 of its 1,000 leave
+# whatever we do, against 193 in the learner's.
 #
 # > **Say it in the interview:** "A churn score answers 'who will leave'; the business needs 'who
 # > will stay *because* we called'. I'd learn uplift from a randomised campaign with small, regularised
@@ -869,23 +882,28 @@ for setting in [(BUDGET, OFFER_COST, SAVED_MONTHS), (3_000, OFFER_COST, SAVED_MO
 # Each ranking has its own best budget (the printed tables): with the default economics the rule's
 # net value peaks at 1,060 offers and the S-learner's at 914, while risk targeting barely breaks even
 # anywhere (at best 1,421 EUR). Going from 1,000 to 3,000 offers turns every learnt ranking's net
-# value negative: the extra offers reach customers the offer does not change. At `30` EUR an offer and
-# `3` months of value, a save is worth less than the offers it takes and every best budget collapses
-# to zero. The budget is an economic decision made from measured effects — not from the model's own
-# estimates, which need not match the truth at the top of its ranking:
+# value negative: the extra offers reach customers the offer does not change. In the widget's corner
+# (`30` EUR an offer, `3` months of value) there is no trade-off left: a save is worth less than the
+# offers it takes, and every best budget is zero. The budget is an economic decision made from
+# measured effects — not from the model's own estimates, checked here against the truth per tenth of the list:
 
 # %%
 best_fit = fitted[BEST][0]
 top_now = top(policies[BEST], BUDGET)
 print(f"{BEST}, this week's top {BUDGET:,}: predicted saves {policies[BEST][top_now].sum():.1f}, "
       f"true expected saves {true_uplift[top_now].sum():.1f}")
+tenth = np.arange(len(top_now)) * 10 // len(top_now) + 1      # tenths of the list, best first
+pd.DataFrame({"predicted uplift": pd.Series(policies[BEST][top_now]).groupby(tenth).mean(),
+              "true uplift": pd.Series(true_uplift[top_now]).groupby(tenth).mean()}).T.round(3).rename_axis(f"tenth of {BEST}'s list")
 
 # %% [markdown]
-# At the defaults the chosen learner promises 97.2 saves for its top 1,000 where the truth is 65.6.
+# At the defaults the chosen learner promises 97.2 saves for its top 1,000 where the truth is 65.6,
+# and it over-predicts in every tenth of its list. Do not read that as a law: with `SEED` set to
+# `1`, `2` or `3` the chosen learner *under*-predicts its list's saves. The lesson is that an uplift
+# model's **magnitudes are unreliable** — in either direction — even when its ranking is useful.
 #
-# > **Failure mode:** spending until the model's own uplift × value equals the offer cost. Ranking by
-# > a noisy estimate picks the customers whose noise is largest, so the top of the list tends to be
-# > over-estimated and the campaign over-spends exactly where it looks most profitable.
+# > **Failure mode:** spending until the model's own uplift × value equals the offer cost. The
+# > model's magnitudes are unverified; size the budget from measured effects.
 #
 # ### Online: the campaign is the A/B test
 #
@@ -907,21 +925,25 @@ def per_arm(p: float, effect: float) -> float:
 
 
 weeks_needed = int(np.ceil(per_arm(p_control, min_effect) / (BUDGET / 2)))   # half of each list held back
-holdback_cost = BUDGET / 2 * (top_dec["measured"] * CUSTOMER_VALUE * value_weight[chosen].mean() - OFFER_COST)
+save_value = CUSTOMER_VALUE * value_weight[chosen].mean()
+holdback_cost = BUDGET / 2 * (true_uplift[chosen].mean() * save_value - OFFER_COST)      # the simulator's truth
+holdback_log = BUDGET / 2 * (top_dec["measured"] * save_value - OFFER_COST)              # what the log suggests
 print(f"break-even effect {min_effect:.3f}; churn inside the list {p_control:.3f} (whole base {risk_now.mean():.3f})")
 base_weeks = int(np.ceil(per_arm(risk_now.mean(), min_effect) / (BUDGET / 2)))
 print(f"customers per arm {per_arm(p_control, min_effect):,.0f} (with the base rate instead: {per_arm(risk_now.mean(), min_effect):,.0f})")
 print(f"weeks of campaigns, half of each week's {BUDGET:,} held back: {weeks_needed} (with the base rate: {base_weeks})")
-print(f"hold-back cost per week at the log's top-decile effect: {holdback_cost:,.0f} EUR")
+print(f"hold-back cost per week: {holdback_cost:,.0f} EUR at the list's true mean uplift ({true_uplift[chosen].mean():.3f}); "
+      f"{holdback_log:,.0f} EUR at the log's top-decile estimate ({top_dec['measured']:.3f})")
 
 # %% [markdown]
 # The break-even effect is 0.032 (`5` EUR ÷ the value of a save in the list). Randomising within the
 # list means sizing at the list's own churn rate — 0.240, not the base's 0.102 — which needs 2,648
 # customers per arm instead of 1,191: 6 weeks of holding back half of each week's list, not 3.
-# The hold-back has a price: the held-back half would have been saved at the measured top-decile
-# effect, minus the offers not paid for — 5,745 EUR a week here. A smaller holdout (a tenth of the
-# list) costs less per week and takes proportionally longer; the trade is the team's, with these
-# numbers. Guardrails: complaints, e-mail unsubscribes, churn among near-idle customers.
+# Two caveats: this tests an effect of break-even size against zero, so "significant" is not yet
+# "profitable"; and a customer on several weeks' lists can land in both arms, which breaks the
+# independence the formula assumes (randomise by customer, once). The hold-back has a price:
+# 2,614 EUR a week at the list's true mean uplift (0.066); the log's top-decile estimate (0.106)
+# would say 5,745. Guardrails: complaints, e-mail unsubscribes, churn among near-idle customers.
 
 # %% [markdown]
 # ## 7. Serving
@@ -943,78 +965,85 @@ print(f"hold-back cost per week at the log's top-decile effect: {holdback_cost:,
 # ```
 #
 # What makes the job safe to operate (`utils/churn_batch.py`, unit-tested in `tests/test_churn_batch.py`):
-# - **A partition overwrite in one transaction**: a run deletes the week's rows and inserts the new ones
-#   in a single transaction, so a re-run, a double trigger or a corrected model replaces the week —
-#   never a second set of scores (the "functional data engineering" pattern: a task is a pure function
-#   of its logical date, and re-running it is safe);
-# - a **bundle version** that hashes *every* model the job uses, stamped on each row;
-# - checks that **fail loudly** before anything is written: the week's feature windows are complete,
-#   the feature columns are the model's, in its order; after scoring, one finite score per eligible customer.
+# - **A partition overwrite in one transaction**: a re-run, a double trigger or a corrected model
+#   replaces the week, never adds a second set (Beauchemin's "functional data engineering");
+# - a **bundle version** hashed from every model's dumped trees, stamped on each row;
+# - checks that **fail loudly** before anything is written: every week of the input windows has data,
+#   the feature rows are the eligible customers in order, without NaN, in the model's columns; after
+#   scoring, one finite, in-range score per customer.
 
 # %%
-BUNDLE = {"churn": booster.model_to_string(),
-          **{f"{BEST} {i}": m.model_to_string() for i, m in enumerate(fitted[BEST][1])}}
-VERSION = bundle_version(BUNDLE)
-SCORERS = {"churn_probability": churn_probability, "uplift": best_fit}
+def scorers_for(churn_model: lgb.Booster, uplift_models: list) -> dict[str, Scorer]:
+    """The bundle: each score's function and the models it uses (the version is hashed from them)."""
+    return {"churn_probability": Scorer(lambda X: churn_model.predict(X[FEATURES]), [churn_model]),
+            "uplift": Scorer(best_fit, uplift_models)}
+
+
+SCORERS = scorers_for(booster, fitted[BEST][1])
 FIRST_COMPLETE_WEEK = 12                   # features read the 12 weeks before the snapshot
 workdir = tempfile.TemporaryDirectory()
 db_path = Path(workdir.name) / "scores.sqlite"
 
 
-def scoring_job(week: int, build=None, scorers=SCORERS, version=VERSION) -> int:
+def scoring_job(week: int, events: dict = EVENTS, scorers: dict = SCORERS, build=None) -> str:
     """The weekly job: eligible customers -> features as of `week` -> scores -> the week's partition."""
     ids = world.eligible(max(week, 8))
-    return run_scoring_job(db_path, week, ids, build or (lambda: features(ids, week)), scorers, version,
-                           FEATURES, FIRST_COMPLETE_WEEK, DECISION_WEEK, scored_at=f"week {week}")
-
-
-def attempt(description: str, run) -> str:
-    """Run one scenario; return the error it raised, by type and message (or 'ran')."""
-    try:
-        run()
-        return "ran"
-    except (ValueError, BatchJobError) as error:
-        return f"{type(error).__name__}: {error}"
+    windows = {name: events[name][ids, max(week - FIRST_COMPLETE_WEEK, 0):week] for name in ["sessions", "tickets"]}
+    return run_scoring_job(db_path, week, ids, build or (lambda: features(ids, week, events)), scorers, FEATURES,
+                           FIRST_COMPLETE_WEEK, DECISION_WEEK, scored_at=f"week {week}", windows=windows)
 
 
 # %%
-scoring_job(DECISION_WEEK)
+VERSION = scoring_job(DECISION_WEEK)
 first = read_partition(db_path, DECISION_WEEK)
 scoring_job(DECISION_WEEK)                                            # a double trigger
 rerun_identical = first.equals(read_partition(db_path, DECISION_WEEK))
 retrained = train_lgbm(pd.concat([train, valid])[FEATURES], np.r_[y_train, y_valid])  # next month's model
-new_version = bundle_version({**BUNDLE, "churn": retrained.model_to_string()})
-scoring_job(DECISION_WEEK, scorers={**SCORERS, "churn_probability": retrained.predict}, version=new_version)
+new_version = scoring_job(DECISION_WEEK, scorers=scorers_for(retrained, fitted[BEST][1]))
 after_retrain = read_partition(db_path, DECISION_WEEK)
-overwritten = len(after_retrain) == len(eligible_now) and set(after_retrain["bundle_version"]) == {new_version}
+audit = read_partition(db_path, DECISION_WEEK, table="churn_scores_replaced")
+overwritten = (len(after_retrain) == len(eligible_now) and set(after_retrain["bundle_version"]) == {new_version}
+               and new_version != VERSION)
 print(f"bundle {VERSION}: {len(first):,} rows; re-run leaves the table identical: {rerun_identical}")
 print(f"retrained churn model -> bundle {new_version}: {len(after_retrain):,} rows for week {DECISION_WEEK}, "
-      f"versions {sorted(set(after_retrain['bundle_version']))}")
+      f"versions {sorted(set(after_retrain['bundle_version']))}; audit table keeps {len(audit):,} replaced rows")
 
 
-def nan_scores(X: pd.DataFrame) -> np.ndarray:                       # a broken model: NaN for every 10th row
-    return np.where(np.arange(len(X)) % 10 == 0, np.nan, churn_probability(X))
-
-
+late_etl = EVENTS["sessions"].copy()
+late_etl[:, DECISION_WEEK - 4:DECISION_WEEK] = np.nan                   # last 4 weeks of activity not loaded
+churn_scorer = SCORERS["churn_probability"]
 planted = {
-    "NaN scores": lambda: scoring_job(DECISION_WEEK, scorers={**SCORERS, "churn_probability": nan_scores}),
-    "week 8 (window incomplete)": lambda: scoring_job(8),
+    "NaN scores": lambda: scoring_job(DECISION_WEEK, scorers={**SCORERS, "churn_probability": Scorer(
+        lambda X: np.where(np.arange(len(X)) % 10 == 0, np.nan, churn_scorer.predict(X)), churn_scorer.models)}),
+    "churn probability 7.0": lambda: scoring_job(DECISION_WEEK, scorers={**SCORERS, "churn_probability": Scorer(
+        lambda X: np.full(len(X), 7.0), churn_scorer.models)}),
     "week 11 (window incomplete)": lambda: scoring_job(11),
+    "late ETL: 4 weeks of activity": lambda: scoring_job(DECISION_WEEK, events={**EVENTS, "sessions": late_etl}),
+    "empty tickets table": lambda: scoring_job(DECISION_WEEK, events={**EVENTS, "tickets": 0 * EVENTS["tickets"]}),
+    "all features NaN": lambda: scoring_job(DECISION_WEEK, build=lambda: features(eligible_now, DECISION_WEEK) * np.nan),
+    "rows shuffled against ids": lambda: scoring_job(
+        DECISION_WEEK, build=lambda: features(eligible_now, DECISION_WEEK).sample(frac=1.0, random_state=SEED)),
     "shuffled feature columns": lambda: scoring_job(
         DECISION_WEEK, build=lambda: features(eligible_now, DECISION_WEEK).sample(frac=1.0, axis=1, random_state=SEED)),
 }
-caught = {name: attempt(name, run) for name, run in planted.items()}
+caught = {}
+for name, run in planted.items():
+    try:
+        caught[name] = run() and "ran"
+    except (ValueError, BatchJobError) as error:
+        caught[name] = f"{type(error).__name__}: {error}"
 table_untouched = read_partition(db_path, DECISION_WEEK).equals(after_retrain)
 for name, outcome in caught.items():
-    print(f"{name:<28} -> {outcome[:110]}")
+    print(f"{name:<30} -> {outcome[:100]}")
 print(f"week {DECISION_WEEK}'s partition unchanged by the failed runs: {table_untouched}")
 
 # %% [markdown]
-# The double trigger leaves the table byte-identical (the timestamp is the run's logical week, not
-# the wall clock). The retrained churn model gets a new bundle version and **replaces** the week's
-# rows — one row per customer, one version — so the campaign tool can never read two sets of scores.
-# Each planted failure stops the run with an error that names the problem, and the week's partition
-# stays as it was. What the job cannot catch: a *plausible* wrong score. That is monitoring's job.
+# The double trigger leaves the table byte-identical. The version is hashed from the models' own dumped trees, never typed in, so the
+# retrained churn model gets a new one and **replaces** the week's rows — one row per customer, one
+# version — while the replaced rows go to an audit table. Each planted failure — a late load, an
+# empty table, NaN features, rows out of step with the customer ids, a probability of 7 — stops the
+# run with a named error, and the partition stays as it was. What the job cannot catch: a
+# *plausible* wrong score (a half-loaded week of zeros passes). That is monitoring's job.
 #
 # > **Failure mode:** `INSERT OR IGNORE` keyed by (week, customer, model version) looks idempotent, but
 # > it silently drops rows that violate a constraint, and a new model version adds a *second* full set
@@ -1047,8 +1076,7 @@ drift = pd.DataFrame(drift).T.astype({"customers": int}).round(3).rename_axis("s
 drift
 
 # %% [markdown]
-# Week after week the mean score and the PSI barely move: the world's mechanics did not change, and
-# the monitor correctly stays quiet. Would it speak up? Inject a change whose size we know — a `15 %`
+# The PSI barely moves: the world did not change, and the monitor stays quiet. Would it speak up? Inject a change whose size we know — a `15 %`
 # price rise for every basic-plan customer:
 
 # %%
@@ -1063,19 +1091,12 @@ print(f"basic-plan customers hit: {basic.sum():,} of {len(shocked):,}; PSI vs th
 # The PSI jumps far past the alarm line: the monitor catches a change in the inputs the week it
 # happens, H weeks before any label could.
 
-# %%
-# Labels are late, and the campaign writes into them.
-contaminated = [w for w in range(8, DECISION_WEEK) if w < CAMPAIGN_WEEK + HORIZON_WEEKS and w + HORIZON_WEEKS > CAMPAIGN_WEEK]
-print(f"scores written at week {DECISION_WEEK} can be checked against labels from week {DECISION_WEEK + HORIZON_WEEKS}")
-print(f"snapshots whose label window overlaps the week-{CAMPAIGN_WEEK} campaign: weeks {contaminated[0]}-{contaminated[-1]}; "
-      f"the test snapshot is week {TEST_WEEK}")
-
 # %% [markdown]
 # Two facts make churn monitoring unusual:
 # - **Labels are late.** This week's scores can be checked only H weeks from now; a retraining trigger
 #   must use the newest *labelled* snapshot.
 # - **The campaign writes into the labels.** Every snapshot whose label window overlaps a campaign
-#   carries its effect (the printed weeks); our split stops before them. The guard is a **permanent
+#   carries its effect; our split stops before the campaign. The guard is a **permanent
 #   holdout** — a small random slice never contacted — whose labels stay clean for training, and whose
 #   churn rate measures the whole programme.
 #
@@ -1086,7 +1107,7 @@ print(f"snapshots whose label window overlaps the week-{CAMPAIGN_WEEK} campaign:
 # %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Helper for the exercises below: the values their self-checks compare with. Computed from this
 # notebook's state, so they follow the knobs; try the exercises before reading it.
-EX3_BUDGETS = range(250, 4_001, 250)
+EX3_BUDGETS = range(50, 4_001, 50)
 EXPECTED = {
     1: evaluation.loc["LightGBM", "top-decile lift"] * y_test.mean(),
     2: world.run_campaign(eligible_now[top(policies["rule from slicing"], 2_000)], 0, 0).saved,
@@ -1148,9 +1169,11 @@ leak_offline, leak_live = ev["LightGBM + leaky flag, offline", "PR-AUC"], ev["Li
 lift_gain = ev["LightGBM", "top-decile lift"] - ev["rule: activity dropped", "top-decile lift"]
 ece_fixed = calibration_error(y_test, calibration["downsampled + isotonic (fit on validation)"])
 exp_saves = saves["expected saves"]
-best_vs_random_low = saves.loc[BEST, "95 % low"] - saves.loc["random", "95 % high"]
-rule_vs_risk_low = saves.loc["rule from slicing", "95 % low"] - saves.loc["risk", "95 % high"]
-rule_vs_learners = exp_saves["rule from slicing"] / exp_saves[list(LEARNERS)].max()
+best_refit_mid = refits[BEST, BUDGET].median() - exp_saves["random"] if BUDGET in BUDGETS else np.nan
+best_beats_risk = float((refits[BEST, BUDGET] > exp_saves["risk"]).mean()) if BUDGET in BUDGETS else np.nan
+rule_beats_risk = float((refits["rule from slicing", BUDGET] > exp_saves["risk"]).mean()) if BUDGET in BUDGETS else np.nan
+generator_vs_quartile = exp_saves["rule from slicing"] - exp_saves["rule, quartile slices"]
+
 big_trees = "15 leaves, 50 per leaf, 150 rounds (churn model's)"
 regularised_wins = sum(cv_table.loc[k].idxmax() != big_trees for k in "STX")
 default_table = show_tradeoff(plot=False)
@@ -1165,17 +1188,16 @@ rows = [
     ("ECE of the LightGBM probabilities used", calibration_error(y_test, lgbm_test), "<= 0.02", calibration_error(y_test, lgbm_test) <= 0.02),
     ("ECE of the downsampled model after isotonic", ece_fixed, "<= 0.02", ece_fixed <= 0.02),
     ("learners whose CV-best tree size is smaller than the churn model's", regularised_wins, ">= 2 of 3", regularised_wins >= 2),
-    (f"expected saves at {BUDGET:,}: CV-chosen learner ({BEST}) minus risk", exp_saves[BEST] - exp_saves["risk"], "> 0", exp_saves[BEST] > exp_saves["risk"]),
-    (f"saves at {BUDGET:,}: CV-chosen learner's 95 % low minus random's 95 % high", best_vs_random_low, "> 0", best_vs_random_low > 0),
-    (f"saves at {BUDGET:,}: rule's 95 % low minus risk's 95 % high", rule_vs_risk_low, "> 0", rule_vs_risk_low > 0),
-    (f"expected saves at {BUDGET:,}: rule from slicing / oracle", exp_saves["rule from slicing"] / exp_saves["oracle: true uplift"], "in [0.6, 1]", 0.6 <= exp_saves["rule from slicing"] / exp_saves["oracle: true uplift"] <= 1),
-    (f"expected saves at {BUDGET:,}: rule from slicing / best of the three learners", rule_vs_learners, ">= 0.9", rule_vs_learners >= 0.9),
+    (f"refits at {BUDGET:,}: share in which the CV-chosen learner ({BEST}) saves more than risk", best_beats_risk, ">= 0.5", best_beats_risk >= 0.5, "budget not in BUDGETS"),
+    (f"refits at {BUDGET:,}: CV-chosen learner's median minus random's expected saves", best_refit_mid, "> 0", best_refit_mid > 0, "budget not in BUDGETS"),
+    (f"refits at {BUDGET:,}: share in which the rule saves more than risk", rule_beats_risk, ">= 0.5", rule_beats_risk >= 0.5, "budget not in BUDGETS"),
+    (f"expected saves at {BUDGET:,}: rule with the generator's thresholds minus with the log's quartiles", generator_vs_quartile, "> 0", generator_vs_quartile > 0),
     (f"expected saves at {BUDGET:,}: risk minus random", exp_saves["risk"] - exp_saves["random"], "> 0", exp_saves["risk"] > exp_saves["random"]),
     (f"expected saves at {BUDGET:,}: CV-chosen learner / oracle", exp_saves[BEST] / exp_saves["oracle: true uplift"], "in [0.3, 0.9]", 0.3 <= exp_saves[BEST] / exp_saves["oracle: true uplift"] <= 0.9),
     (f"lost causes in the top {BUDGET:,}: risk minus CV-chosen learner", risk_lost, "> 0", risk_lost > 0),
     ("batch job: re-run leaves the partition identical", rerun_identical, "True", rerun_identical),
     ("batch job: retrained model overwrites the week (one version, one row each)", overwritten, "True", overwritten),
-    ("batch job: planted failures stopped with a named error (of 4)", sum(v != "ran" for v in caught.values()), "== 4", all(v != "ran" for v in caught.values()) and table_untouched),
+    (f"batch job: planted failures stopped with a named error (of {len(caught)})", sum(v != "ran" for v in caught.values()), f"== {len(caught)}", all(v != "ran" for v in caught.values()) and table_untouched),
     ("PSI of weekly scores, largest (no change in the world)", drift["PSI vs test week"].max(), "< 0.1", drift["PSI vs test week"].max() < 0.1),
     ("PSI after an injected price rise on the basic plan", shock_psi, "> 0.25", shock_psi > 0.25),
     ("widget's table changes when the budget moves one step", one_step_changes, "True", one_step_changes),
@@ -1195,8 +1217,9 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)   # asserts at the defaults (and in 
 # LightGBM beats an activity rule. But risk is the wrong target: the riskiest
 # customers are mostly sure things and lost causes. From a randomised campaign I fit S-, T- and
 # X-learners tuned by cross-validated Qini, and compare them at the same budget with random, risk,
-# a rule from slicing the experiment and the oracle, with intervals. Uplift beats risk; on a log
-# this size the sliced rule matches the best learner. The batch job overwrites each week's partition
+# a rule from slicing the experiment and the oracle, with intervals that include refitting. Uplift
+# beats risk on the simulator (not on the log alone); a sliced rule wins only at one budget and
+# only with the generator's thresholds. The batch job overwrites each week's partition
 # atomically under a bundle version and fails loudly on bad input; every campaign keeps a random
 # holdout inside its list."
 
@@ -1235,7 +1258,8 @@ for name, misses in near_misses.items():
 # (1) Precision in the top decile is top-decile lift × the base rate, so the evaluation table already
 # held the answer. (2) Who is contacted decides `saved`; cost and value only change the net value.
 # (3) The net-value curve at `10` EUR peaks at a smaller budget than the one that saves the most
-# customers: the last offers save someone too rarely to pay for themselves.
+# customers: the last offers save someone too rarely to pay for themselves. And (2) is the rule's
+# 2,000 list of section 6, which saves fewer in expectation than its first 1,000.
 #
 # *Exercise 4.* **Model answer:** Put **incremental net value of the campaign, measured against a
 # random holdout inside the selected list** on the dashboard: (churn rate of the held-back minus churn
@@ -1253,17 +1277,17 @@ for name, misses in near_misses.items():
 # - turns it into money (value saved minus cost) and gives an interval, not one number;
 # - adds at least one guardrail (complaints, unsubscribes, near-idle customers' churn).
 #
-# *Exercise 5.* **Model answer:** Not on the model's own numbers. Ranking by an estimate selects the
-# customers whose estimate is most inflated; here the chosen learner promised 97.2 saves for its top
-# 1,000 where the truth is 65.6, and on the log its predicted uplift per decile can be checked against
-# the measured one. The net-value curve also peaks and then falls: the marginal offers save fewer
+# *Exercise 5.* **Model answer:** Not on the model's own numbers: its magnitudes are unreliable. Here
+# the chosen learner promised 97.2 saves for its top 1,000 where the truth is 65.6; at other seeds
+# the same procedure under-predicts. Only a measured comparison (predicted vs measured uplift per
+# decile on held-out campaign data) says which way it errs this time. The net-value curve also peaks and then falls: the marginal offers save fewer
 # customers than the first ones. Size the budget from measured effects — the uplift per decile on
 # held-out campaign data, and a live test: send the extra offers with a random holdout among them,
 # and double only if the measured incremental value of the *marginal* offers beats their cost.
 #
 # **Self-check:**
-# - says the model's magnitudes are unverified and tend to be inflated at the top of the list
-#   (winner's curse), and quotes a predicted-vs-measured comparison;
+# - says the model's magnitudes are unverified (over- or under-estimated) and quotes a
+#   predicted-vs-measured comparison;
 # - separates "the ranking is useful" from "the magnitudes are right";
 # - sizes the budget from measured effects (holdout, uplift per decile on held-out data);
 # - proposes an experiment on the *marginal* offers before committing the money.
