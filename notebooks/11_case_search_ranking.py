@@ -43,6 +43,7 @@ TEST_SHARE = 0.3          # share of queries held out (never seen in training)
 MIN_IMPRESSIONS = 20      # a query-document pair needs this many impressions to get a click label
 BUDGET_MS = 20            # latency budget for retrieval + re-ranking, per query
 TRUST_BIAS = 0.15         # planted: extra click chance of an unattractive result at rank 1 (0 = none)
+USER_TASTE = 0.5          # planted: users' click appeal per sd of shortness, which judges ignore (0 = none)
 
 # %% tags=["knobs"]
 from utils.knobs import Knob, check_knobs, knob_table
@@ -58,6 +59,7 @@ KNOBS = [
     Knob("MIN_IMPRESSIONS", 20, 5, 50, "impressions a pair needs to get a click label"),
     Knob("BUDGET_MS", 20, 5, 100, "latency budget in ms (the scorecard compares the p50 with it)"),
     Knob("TRUST_BIAS", 0.15, 0.0, 0.3, "planted trust bias: extra click chance of an unattractive rank-1 result"),
+    Knob("USER_TASTE", 0.5, 0.0, 1.5, "planted logits of click appeal per sd of shortness (judges ignore length)"),
 ]
 AT_DEFAULTS = check_knobs(KNOBS, globals())   # ValueError names the knob, its value and its range
 knob_table(KNOBS, globals())
@@ -79,7 +81,7 @@ from scipy import sparse, stats
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
-from utils.search import make_search_world
+from utils.search import ipw_weights, make_search_world
 from utils.timing import measure
 
 assert sys.version_info >= (3, 11), "This course needs Python 3.11+: run `make lab` to create the course venv."
@@ -109,6 +111,8 @@ print("numpy", np.__version__, "| pandas", pd.__version__, "| lightgbm", lgb.__v
 # - **attractiveness is not relevance**: once examined, the click probability is logistic in the
 #   grade *plus* a snippet term per pair, a clickiness per query and per user (three user types) —
 #   so users and judges disagree, as they do on Baidu's logs (Hager et al. 2024);
+# - **a taste judges do not share**: users prefer short pages (`USER_TASTE` logits per sd of
+#   length). The ranker sees length as a feature, so clicks can teach it what judges never reward;
 # - **trust bias**: users click an unattractive result more often near the top (Agarwal et al. 2019);
 # - **a cascade**: after a satisfying click, users often leave the page.
 #
@@ -118,7 +122,7 @@ print("numpy", np.__version__, "| pandas", pd.__version__, "| lightgbm", lgb.__v
 # %%
 world = make_search_world(
     seed=SEED, n_documents=N_DOCUMENTS, n_queries=N_QUERIES, n_impressions=N_IMPRESSIONS,
-    position_bias=POSITION_BIAS, random_share=RANDOM_SHARE, trust_bias=TRUST_BIAS,
+    position_bias=POSITION_BIAS, random_share=RANDOM_SHARE, trust_bias=TRUST_BIAS, user_taste=USER_TASTE,
 )
 docs, queries, log = world.documents, world.queries, world.clicks
 traffic = np.sort(queries["frequency"].to_numpy())[::-1]
@@ -177,9 +181,9 @@ slices.round(3)
 
 # %% [markdown]
 # Clicks carry signal — the rate climbs with the grade — but even a grade-4 result shown in
-# production is clicked only 0.236 of the time, and the rate falls from 0.447 at position 1 to
-# 0.014 at position 10. The table is the logging ranker's report card: production pages succeed
-# more often than randomised ones (0.683 against 0.638 with at least one click) and put a better
+# production is clicked only 0.217 of the time, and the rate falls from 0.42 at position 1 to
+# 0.013 at position 10. The table is the logging ranker's report card: production pages succeed
+# more often than randomised ones (0.656 against 0.609 with at least one click) and put a better
 # result first (mean grade 1.813 against 1.357). The old ranker is decent, and the randomised slice
 # costs the users in it something real.
 #
@@ -293,9 +297,11 @@ def swap_propensity(click_log):
 
 
 def success_cost(click_log):
-    # Share of searches with a click: intervention pages minus production pages (negative = users lose).
+    # Share of searches with a click, intervention minus production pages, and its 95 % half-width.
     pages = click_log.groupby("impression_id").agg(r=("randomised", "first"), s=("clicked", "any"))
-    return pages.groupby("r")["s"].mean().diff().iloc[-1]
+    rate, n = pages.groupby("r")["s"].mean(), pages.groupby("r").size()
+    half = 1.96 * np.sqrt((rate * (1 - rate) / n).sum())
+    return f"{rate[True] - rate[False]:+.3f} +/- {half:.3f}"
 
 
 swap_log = world.click_log(N_IMPRESSIONS, seed=SEED + 7, intervention="swap")
@@ -312,22 +318,23 @@ estimates = pd.DataFrame({
 estimates.round(3).T
 
 # %%
-cost = pd.Series({"shuffle top 10": success_cost(past), "swap 1 with k": success_cost(swap_past)})
+cost = {"shuffle top 10": success_cost(past), "swap 1 with k": success_cost(swap_past)}
 error = (estimates.drop(columns="planted examination").sub(estimates["planted examination"], axis=0)).abs().max()
-print("change in the share of successful searches on intervention pages:", cost.round(3).to_dict())
+print("change in the share of successful searches on intervention pages:", cost)
 print("largest abs. error against the planted examination:", error.round(3).to_dict())
 
 # %% [markdown]
 # **Read the two lines.** Swapping is *not* cheaper for users here: it moves the page's best
-# result down, which costs about as much success as a full shuffle (−0.052 against −0.046). A
-# swap of lower ranks would cost less but could not measure rank 1. The two estimates agree with
-# each other, and both sit *below* the planted examination curve beyond position 1 (largest
-# errors 0.112 and 0.13). The last column shows why: with pure position-based users (trust bias
-# and cascade switched off, nothing else changed) the same shuffle recovers the planted curve
-# (error 0.017) — the planted check that this estimator can fail. Trust bias adds clicks at the top, the
-# cascade removes clicks below a satisfying one, and a click-ratio estimator reads both as
-# "position bias". That is not wrong for weighting — it is the click propensity these users show —
-# but it is not examination, and no single curve corrects trust bias (Vardasbi et al. 2020).
+# result down, and its cost in success (−0.049 ± 0.009) is the same as a full shuffle's
+# (−0.047 ± 0.009) within the `95` % intervals of this one log; other seeds move both, and at
+# some the swap is clearly cheaper. A swap of
+# lower ranks would cost less but could not measure rank 1. The two estimates agree with each
+# other, and both sit *below* the planted examination curve beyond position 1. That error column
+# is a distance from *examination*, which is not what these estimators target once trust bias
+# and the cascade act: they measure the click propensity these users show. The last column is the
+# real check: with pure position-based users (trust bias and cascade off, nothing else changed)
+# the same shuffle recovers the planted curve (error 0.011), so the estimator can fail and does
+# not here. No single curve corrects trust bias (Vardasbi et al. 2020).
 #
 # > **Say it in the interview:** "I'd run interventions on a few percent of traffic, measure what
 # > they cost users, and re-estimate the propensities after any page change."
@@ -404,7 +411,8 @@ def train_ranker(frame, label, rounds=100, position=None):
 
 def click_labels(click_log, propensity, floor=0.0):
     # Per (query, doc): impressions, naive CTR and IPW CTR (propensities floored), as 0..20 levels.
-    weighted = click_log["clicked"] / np.maximum(propensity, floor)[click_log["position"].to_numpy() - 1]
+    # ipw_weights raises a ValueError if a shown rank has propensity 0 after the floor (infinite weight).
+    weighted = click_log["clicked"] * ipw_weights(click_log["position"].to_numpy(), propensity, floor)
     pairs = click_log.assign(weighted=weighted).groupby(["query_id", "doc_id"]).agg(
         impressions=("clicked", "size"), clicks=("clicked", "sum"), weighted=("weighted", "sum")).reset_index()
     pairs["naive"] = np.round(CLICK_LEVELS * pairs["clicks"] / pairs["impressions"]).astype(int)
@@ -449,7 +457,13 @@ per_page = per_page.sort_values(["impression_id", "position"], kind="stable").re
 clicked = per_page["clicked"].to_numpy().astype(int)
 models["per-page clicks"] = train_ranker(per_page, clicked)
 models["unbiased LambdaMART"] = train_ranker(per_page, clicked, position=per_page["position"].to_numpy() - 1)
-print(f"per-page training data: {per_page['group'].nunique():,} pages, {len(per_page):,} rows")
+# The same 30,000 pages aggregated per pair (fewer impressions each, so a lower bar of 5): one data set for all.
+same = click_labels(train_log[train_log["impression_id"].isin(page_ids)], propensity)
+same = candidates[~test_mask].merge(same[same["impressions"] >= 5], on=["query_id", "doc_id"])
+models["naive, same pages"] = train_ranker(same, same["naive"].to_numpy())
+models["IPW, same pages"] = train_ranker(same, same["ipw"].to_numpy())
+print(f"per-page training data: {per_page['group'].nunique():,} pages, {len(per_page):,} rows; "
+      f"aggregated: {len(same):,} pairs")
 # %% [markdown]
 # ## 6. Evaluation
 #
@@ -472,20 +486,19 @@ offline.round(3)
 
 # %% [markdown]
 # Every LambdaMART model beats BM25 alone (0.309). Compare rows one change apart. The weights:
-# naive clicks reach 0.572, IPW 0.803 — 0.977 of the judged model's 0.822. The `position`
-# argument: per-page clicks reach 0.545, unbiased LambdaMART 0.730 (0.888 of judged) without
-# any intervention traffic at all. (The per-page pair trains on a sample of `30,000` pages to keep
-# the notebook fast, so compare it with its own baseline, not with the IPW row.) MRR@10 sits near 1 for the good models because almost every
-# test query has a grade-3 document among its candidates and they put one first; it scores 0 for
-# a query where none reaches the top 10.
+# naive clicks reach 0.574, IPW 0.761, the judged model 0.822. The `position` argument: per-page
+# clicks reach 0.546, unbiased LambdaMART 0.688, without any intervention traffic. The full-log
+# rows use ten times more pages than the per-page pair, so the last two rows train naive and IPW on
+# the *same* `30,000` pages, aggregated: naive 0.555, IPW 0.671. On equal data the order is
+# unbiased LambdaMART, then IPW, then naive (one log, one seed: the first two are close). MRR@10
+# sits near 1 for the good models because almost every test query has a grade-3 document among its
+# candidates and they put one first; it scores 0 for a query where none reaches the top 10.
 #
-# So on this world IPW still recovers most of what judged labels give, even though clicks are
-# noisy, trust-biased and drawn by bold query words: the snippet and user terms are unrelated to
-# the features, so the model averages them away. Real logs are harsher. On Baidu-ULTR, the largest
+# Clicks here carry noise (snippet and user terms, which the model averages away) and one
+# systematic disagreement: users like short pages, judges do not care. On Baidu-ULTR, the largest
 # public click log with expert annotations, Hager et al. 2024 found that bias correction improved
-# click prediction but not agreement with the annotators: users and judges disagree about what is
-# relevant in ways no propensity fixes. Read our number as what IPW can do when the click model
-# holds, not as what it will do on your logs.
+# click prediction but not agreement with the annotators. A share of the judged model's NDCG is a
+# number about *this simulation*, not a bar from the literature.
 #
 # One click log is one draw. The next cell repeats the click models on four fresh, smaller logs
 # (`60,000` pages each, `40` trees, replicate seeds 0–3; the world and test queries stay fixed),
@@ -497,18 +510,22 @@ FLOORS = (0.0, 0.05, 0.1, 0.2, 0.5, 1.0)                    # 1.0 = every weight
 
 
 @functools.cache
-def small_log(strength, replicate):
+def small_log(strength, replicate, taste=USER_TASTE):
     # A fresh production log (train queries, days 0-20) and its shuffle propensities.
-    new_log = world.click_log(SMALL_PAGES, position_bias=strength, seed=SEED + 1 + 10 * replicate)
+    users = dataclasses.replace(world, user_taste=taste)   # same pages and grades, other click taste
+    new_log = users.click_log(SMALL_PAGES, position_bias=strength, seed=SEED + 1 + 10 * replicate)
     new_log = new_log[(new_log["day"] < TRAIN_DAYS) & ~is_test[new_log["query_id"]]]
     return new_log[~new_log["randomised"]], shuffle_propensity(new_log)
 
 
 @functools.cache
-def small_ndcg(strength, replicate, label, floor=0.0):
+def small_ndcg(strength, replicate, label, floor=0.0, taste=USER_TASTE):
     # NDCG@10 on the test queries of a model trained on one small log ("judged", "naive" or "ipw").
-    clicks, estimate = small_log(strength, replicate)
-    pairs = click_labels(clicks, estimate, floor)
+    clicks, estimate = small_log(strength, replicate, taste)
+    try:
+        pairs = click_labels(clicks, estimate, floor)
+    except ValueError:   # an estimated propensity is 0 and the floor does not lift it: no model (counted below)
+        return np.nan
     pairs = candidates[~test_mask].merge(pairs[pairs["impressions"] >= MIN_IMPRESSIONS // 2], on=["query_id", "doc_id"])
     target = pairs["grade" if label == "judged" else label].to_numpy()
     return rank_metrics(test, train_ranker(pairs, target, SMALL_TREES).predict(test[FEATURES].to_numpy()))[0]
@@ -522,17 +539,49 @@ def t_interval(values):
 
 replicated = pd.DataFrame({label: [small_ndcg(POSITION_BIAS, r, label) for r in REPLICATES]
                            for label in ("judged", "naive", "ipw")}, index=pd.Index(REPLICATES, name="replicate"))
+replicated["naive share of judged"] = replicated["naive"] / replicated["judged"]
 replicated["IPW share of judged"] = replicated["ipw"] / replicated["judged"]
 replicated["IPW - naive"] = replicated["ipw"] - replicated["naive"]
+replicated["gap closed"] = replicated["IPW - naive"] / (replicated["judged"] - replicated["naive"])
 share_mean, share_half = t_interval(replicated["IPW share of judged"])
 gain_mean, gain_half = t_interval(replicated["IPW - naive"])
-print(f"IPW share of judged NDCG@10: {share_mean:.3f} +/- {share_half:.3f} (95% t-interval over 4 logs)")
+closed_mean, closed_half = t_interval(replicated["gap closed"])
+print(f"IPW share of judged NDCG@10: {share_mean:.3f} +/- {share_half:.3f} (95% t-interval over 4 logs, one world)")
 print(f"IPW minus naive NDCG@10:     {gain_mean:+.3f} +/- {gain_half:.3f}")
+print(f"share of the naive-to-judged gap IPW closes: {closed_mean:.3f} +/- {closed_half:.3f}")
 replicated.round(3)
 
 # %% [markdown]
-# Over the four smaller logs IPW reaches 0.915 ± 0.019 of the judged model and beats naive clicks
-# by 0.150 ± 0.047 NDCG@10 (`95` % t-intervals; the claims tier re-runs this at seeds 1–3).
+# ### How much disagreement between users and judges can IPW survive?
+#
+# The taste for short pages is the one knob here that users and judges disagree on *systematically*
+# (the snippet and user terms are noise the model averages away). We chose `USER_TASTE = 0.5`
+# before measuring: the same size as the spread of clickiness between queries. The sweep below
+# retrains naive and IPW on the same four logs' pages with users of every taste (the judged model
+# does not change: same pages, same grades).
+
+# %%
+TASTES = (0.0, 0.5, 1.0, 2.0)
+sweep = []
+for taste in TASTES:
+    for r in REPLICATES:
+        judged, naive, ipw = (small_ndcg(POSITION_BIAS, r, label, taste=USER_TASTE if label == "judged" else taste)
+                              for label in ("judged", "naive", "ipw"))
+        sweep.append({"taste": taste, "IPW - naive": ipw - naive, "gap closed": (ipw - naive) / (judged - naive),
+                      "IPW share of judged": ipw / judged})
+sweep = pd.DataFrame(sweep).groupby("taste").agg(lambda v: "{:.3f} +/- {:.3f}".format(*t_interval(v)))
+sweep
+
+# %% [markdown]
+# At the default taste, over the four smaller logs, naive clicks already reach 0.674–0.756 of the
+# judged model; IPW closes 0.646 ± 0.171 of the remaining gap and beats naive by 0.152 ± 0.057
+# NDCG@10 (`95` % t-intervals over four logs of one world; the claims tier re-runs it at seeds
+# 1–3). The sweep tells the bigger story: as users' taste moves away from the judges', the gap IPW
+# closes falls, from 0.681 ± 0.104 with no taste to 0.263 ± 0.247 at `1.0`, and at `2.0` IPW
+# minus naive is −0.029 ± 0.093 — an interval around zero. Taste `2.0` reproduces Hager et al.'s
+# finding on real logs (IPW no better than naive against expert labels); at `1.0` IPW keeps a
+# smaller gain whose interval reaches zero at some seeds and not at others. IPW fixes *where*
+# users look, not *what* they like.
 #
 # ### Explore: the propensity floor, bias against variance
 #
@@ -548,7 +597,8 @@ def floor_grid(strength):
     # Mean and spread (max - min) over the replicate logs of IPW NDCG@10, per floor.
     runs = pd.DataFrame({floor: [small_ndcg(strength, r, "naive" if floor == 1.0 else "ipw", floor) for r in REPLICATES]
                          for floor in FLOORS})
-    return pd.DataFrame({"mean NDCG@10": runs.mean(), "spread over logs": runs.max() - runs.min()}).rename_axis("floor")
+    return pd.DataFrame({"mean NDCG@10": runs.mean(skipna=False),   # a missing model leaves NaN, never a smaller mean
+                         "spread over logs": runs.max(skipna=False) - runs.min(skipna=False)}).rename_axis("floor")
 
 
 STRENGTHS = sorted({POSITION_BIAS, 2.0})
@@ -557,6 +607,9 @@ grids = {strength: floor_grid(strength) for strength in STRENGTHS}
 
 def show_floor(floor=0.1, strength=STRENGTHS[-1]):
     # Two panels: mean NDCG@10 (bias) and its spread over four logs (variance), per floor.
+    if floor not in FLOORS or strength not in grids:
+        raise ValueError(f"floor must be one of {FLOORS} and strength one of {STRENGTHS} (the precomputed grid); "
+                         f"got floor={floor}, strength={strength}")
     grid = grids[strength]
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     for ax, column in ((left, "mean NDCG@10"), (right, "spread over logs")):
@@ -565,7 +618,7 @@ def show_floor(floor=0.1, strength=STRENGTHS[-1]):
         ax.set(xscale="symlog", xlabel="propensity floor (1.0 = naive clicks)", ylabel=column, title=column)
         ax.set_xticks(list(FLOORS), [f"{f:g}" for f in FLOORS])
         ax.legend()
-    fig.suptitle(f"position bias {strength:g}: the floor trades the spread over logs for bias")
+    fig.suptitle(f"position bias {strength:g}: mean and spread of IPW NDCG@10 over four logs, per floor")
     plt.show()
     return grid.loc[floor].round(3).to_dict()
 
@@ -580,15 +633,20 @@ widgets.interact(show_floor, floor=widgets.SelectionSlider(options=list(FLOORS),
 floor_table = pd.concat(grids, axis=1, names=["position bias", ""])
 best_floor = {s: float(grids[s]["mean NDCG@10"].idxmax()) for s in STRENGTHS}
 print("floor with the best mean NDCG@10, per position bias:", best_floor)
+print("grid cells with no IPW model (a zero estimated propensity and no floor):", int(floor_table.isna().sum().sum()))
 floor_table.round(3)
 
 # %% [markdown]
 # Read down each column. At floor `1.0` the model is the naive one; lowering the floor lets IPW
-# undo more of the position bias, and the mean NDCG@10 rises all the way to floor `0` here (the
-# printed best floor). The price shows at the steep bias: with no floor the spread over logs is
-# 0.099, with a floor of `0.1` it is 0.072 — less variance, but a lower mean (0.591 against
-# 0.620). On these four logs the bias removed is worth more than the variance added; with fewer
-# clicks or steeper bias it can flip. Pick the floor on a judged sample or an interleaving test.
+# undo more of the position bias. Below about `0.2` the floor barely matters on this world, and
+# there is **no bias/variance trade-off to see**: the changes in the spread between floors are
+# as large as the noise between logs, and at seeds 0–3 the best floor is `0` or `0.05`, within
+# that noise of each other. The reason is the aggregation: a label is a pair's weighted clicks over at least `10`
+# impressions, capped at "always clicked", so the cap already clips the few heavy deep clicks a
+# floor would clip. The trade-off appears where single impressions carry the weight — tiny logs,
+# per-impression training, a steeper curve — and there an estimated propensity can even reach 0 at
+# a deep rank: `click_labels` then stops with a `ValueError` asking for a floor, rather than
+# dividing by zero. Pick the floor on a judged sample or an interleaving test.
 #
 # > **Failure mode:** propensities estimated once and never again. A redesign of the results page
 # > (bigger snippets, an ad block on top) changes examination overnight; keep the intervention slice
@@ -646,15 +704,20 @@ def team_draft(list_a, list_b, rng, k=10):
 
 
 # %% [markdown]
-# Each pair gets `N_SIM` simulated searches per design at each of four seeds, cut into `10`
-# experiments of equal budget (interleaving: all searches on merged lists; A/B: half per arm). An
-# experiment *detects* the difference if a two-sided z-test at `5` % finds A better; it *agrees*
-# if its estimate merely points the right way. Interleaving is scored two ways: the usual credit
-# (the ranker with more clicked documents wins the search), and the **last click** (the ranker
-# whose document was clicked last wins; the last click is often the one that satisfied the user).
+# The truth an online test measures is what users do: the better ranker of a pair is the one with
+# the higher planted success probability, whatever the judges say. Each pair gets `N_SIM`
+# simulated searches per design at each of four seeds. From them we compute
+# the number that carries over: **searches needed for 80 % power** at a two-sided `5` % test,
+# n = (z₀.₉₇₅ + z₀.₈)² · variance / effect² per search — exact for the A/B test (the planted success
+# probabilities), from the simulated credit per search for interleaving (the band is the range
+# over the four seeds; infinite where the credit points to the wrong ranker). Each seed's searches
+# are also cut into `10` experiments: one *agrees* if its estimate points to the truly better ranker. Interleaving is credited two ways: the usual rule
+# (the ranker with more clicked documents wins the search), and the **last click** (the ranker whose
+# document was clicked last wins). Beside the five noise pairs run the two real model pairs the
+# notebook trained: judged against IPW clicks, judged against unbiased LambdaMART.
 #
-# **Predict, then run:** users who find a perfect result often click once and leave. Which credit
-# rule will that hurt — more clicks, or last click — and for close or for distant pairs?
+# **Predict, then run:** how many times fewer searches than the A/B test will interleaving need,
+# and does the ratio stay the same for close and for distant pairs?
 
 # %%
 Z, N_SIM, CHUNKS = 1.96 + 0.84, 20_000, 10
@@ -662,6 +725,9 @@ NOISE = (0.25, 0.5, 1.0, 2.0, 4.0)                          # noise added to ran
 DESIGNS = ("A/B on success", "interleaving, more clicks", "interleaving, last click")
 score_a = models["judged grades"].predict(test[FEATURES].to_numpy())
 lists_a, success_a, ndcg_a = top_lists(score_a), true_success(top_lists(score_a)), rank_metrics(test, score_a)[0]
+noise_draw = np.random.default_rng(SEED + 50).standard_normal(len(score_a))
+rivals = {f"noise {noise:g}": score_a + noise * score_a.std() * noise_draw for noise in NOISE}
+rivals |= {name: models[name].predict(test[FEATURES].to_numpy()) for name in ("IPW clicks", "unbiased LambdaMART")}
 
 
 def z_stat(a, b=None):
@@ -671,13 +737,18 @@ def z_stat(a, b=None):
     return (a.mean() - b.mean()) / max(np.sqrt((a.var() + b.var()) / len(a)), 1e-12)
 
 
-experiments, pairs_seen = [], []
-for noise in NOISE:
-    score_b = score_a + noise * score_a.std() * np.random.default_rng(SEED + 50).standard_normal(len(score_a))
+def needed(credit, truth):
+    # Searches for 80 % power from per-search credits (+1 A wins, -1 B wins, 0 tie); inf if the credit
+    # points away from the ranker users truly prefer (sign of the true success gap, `truth`).
+    return Z**2 * credit.var() / credit.mean() ** 2 if credit.mean() * truth > 0 else np.inf
+
+
+experiments, pairs_seen, needs = [], [], []
+for pair, score_b in rivals.items():
     lists_b = top_lists(score_b)
     success_b = true_success(lists_b)
     variance = success_a * (1 - success_a) + success_b * (1 - success_b)
-    pairs_seen.append({"noise": noise, "true NDCG@10 gap": ndcg_a - rank_metrics(test, score_b)[0],
+    pairs_seen.append({"pair": pair, "true NDCG@10 gap": ndcg_a - rank_metrics(test, score_b)[0],
                        "true success gap": success_a - success_b,
                        "A/B searches needed": 2 * int(np.ceil(Z**2 * variance / (success_a - success_b) ** 2))})
     for seed in range(4):
@@ -687,58 +758,83 @@ for noise in NOISE:
         more = np.sign((clicks * team).sum(axis=1)).astype(float)
         last_slot = 9 - np.argmax(clicks[:, ::-1], axis=1)
         last = np.where(clicks.any(axis=1), team[np.arange(N_SIM), last_slot], 0).astype(float)
+        truth = np.sign(success_a - success_b)
+        needs.append({"pair": pair, "seed": seed, "interleaving, more clicks": needed(more, truth),
+                      "interleaving, last click": needed(last, truth)})
         half = N_SIM // 2
         arm_a = world.simulate(sim[:half], lists_a[sim[:half], :10], seed=SEED + 100 * seed + 4).any(axis=1)
         arm_b = world.simulate(sim[half:], lists_b[sim[half:], :10], seed=SEED + 100 * seed + 5).any(axis=1)
         for c in range(CHUNKS):
             il, ab = slice(c * N_SIM // CHUNKS, (c + 1) * N_SIM // CHUNKS), slice(c * half // CHUNKS, (c + 1) * half // CHUNKS)
             for design, z in zip(DESIGNS, (z_stat(arm_a[ab] * 1.0, arm_b[ab] * 1.0), z_stat(more[il]), z_stat(last[il])), strict=True):
-                experiments.append({"noise": noise, "seed": seed, "design": design, "detects": z > 1.96, "agrees": z > 0})
+                experiments.append({"pair": pair, "seed": seed, "design": design,
+                                    "detects": z * truth > 1.96, "agrees": z * truth > 0})
 experiments = pd.DataFrame(experiments)
-print(f"{len(NOISE)} ranker pairs x 4 seeds x {CHUNKS} experiments of {N_SIM // CHUNKS:,} searches, per design")
+print(f"{len(rivals)} ranker pairs x 4 seeds x {N_SIM:,} searches per design")
 
 # %%
-pairs_seen = pd.DataFrame(pairs_seen).set_index("noise")
-per_seed = experiments.groupby(["design", "noise", "seed"])["detects"].mean()
-power = per_seed.groupby(["design", "noise"]).agg(["mean", "min", "max"])
-curve = pairs_seen.join(power["mean"].unstack(0))
-agreement = experiments.groupby("design")["agrees"].mean()
-print("share of experiments whose estimate points to the truly better ranker:", agreement.round(3).to_dict())
+pairs_seen = pd.DataFrame(pairs_seen).set_index("pair")
+needs = pd.DataFrame(needs).groupby("pair")[list(DESIGNS[1:])]
+curve = pairs_seen.join(needs.median().add_suffix(" (median)")).join(needs.max().add_suffix(" (max)"))
+curve["A/B / last click"] = curve["A/B searches needed"] / curve["interleaving, last click (median)"]
+easy = experiments.groupby("pair")["detects"].min().loc[lambda v: v].index   # every design, every experiment
+agreement = pd.DataFrame({"all pairs": experiments.groupby("design")["agrees"].mean(),
+                          "without the pairs all detect": experiments[~experiments["pair"].isin(easy)].groupby("design")["agrees"].mean()})
+fewer = int((curve["A/B / last click"] > 1).sum())
+print(f"pairs where interleaving (last click) needs fewer searches than A/B: {fewer} of {len(curve)}")
+print("pairs every design detects in every experiment:", list(easy))
+print("share of experiments pointing to the truly better ranker:")
+print(agreement.round(3).to_string())
 curve.round(3)
 
 # %%
-# Figure only: detection rate against the true distance between the two rankers.
-fig, ax = plt.subplots(figsize=(8, 4))
+# Figure only: searches needed for 80 % power against the true distance between the rankers.
+fig, ax = plt.subplots(figsize=(8, 4.5))
+noise_pairs = curve.loc[[f"noise {n:g}" for n in NOISE]]
+model_pairs = curve.drop(noise_pairs.index)
 for design, color in zip(DESIGNS, ["#d95f02", "#1b9e77", "#7570b3"], strict=True):
-    band = power.loc[design].reindex(pairs_seen.index)
-    x = pairs_seen["true NDCG@10 gap"]
-    ax.plot(x, band["mean"], "o-", color=color, label=design)
-    ax.fill_between(x, band["min"], band["max"], color=color, alpha=0.2)
-ax.set_xscale("log")
-ax.set_xticks(x.to_numpy(), [f"{v:.2f}" for v in x], minor=False)
+    column = "A/B searches needed" if design.startswith("A/B") else f"{design} (median)"
+    ax.plot(noise_pairs["true NDCG@10 gap"], noise_pairs[column], "o-", color=color, label=f"{design} (noise pairs)")
+    ax.plot(model_pairs["true NDCG@10 gap"], model_pairs[column], "*", ms=14, color=color)
+    if not design.startswith("A/B"):
+        ax.fill_between(noise_pairs["true NDCG@10 gap"], noise_pairs[column],
+                        noise_pairs[f"{design} (max)"].clip(upper=1e8), color=color, alpha=0.15)
+for name, row in model_pairs.iterrows():
+    ax.annotate(f"judged vs {name}\n(users prefer {name})", (row["true NDCG@10 gap"], row["A/B searches needed"]),
+                fontsize=8, xytext=(6, 4), textcoords="offset points")
+ax.set(xscale="log", yscale="log", xlabel="true NDCG@10 gap between rankers A and B (log scale)",
+       ylabel="searches for 80 % power (log scale)",
+       title="Searches needed by true distance (no point: the credit favours the wrong ranker)")
+ax.set_xticks(curve["true NDCG@10 gap"].to_numpy(), [f"{v:.2f}" for v in curve["true NDCG@10 gap"]])
 ax.minorticks_off()
-ax.set(xlabel="true NDCG@10 gap between rankers A and B (log scale)",
-       ylabel=f"share detecting A > B at {N_SIM // CHUNKS:,} searches",
-       title="Detection rate by true distance (bands: range over 4 seeds)", ylim=(-0.02, 1.02))
-ax.legend()
+ax.tick_params(axis="x", labelsize=8, rotation=45)
+ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Read the curve from right to left. Far-apart rankers are detected by every design; as the pair
-# gets closer the detection rates fall and the designs part. Two surprises, both from the click
-# model. First, the share of successful searches barely moves for a large NDCG gap (the pair with
-# noise `1.0`: an NDCG@10 gap of 0.207, a success gap of 0.025): with ten decent results, users
-# find *something* to click. Second, the usual interleaving credit is fooled by the cascade: a
-# user who finds the perfect document clicks once and leaves, while a weaker list draws several
-# clicks. For that pair "more clicks" detected A in 0.225 of the experiments, the last click in
-# 0.675, the A/B test in 0.325 (Chapelle et al. 2012 also found that credit rules matter, and
-# learned better ones). Over all pairs, the share of experiments pointing the right way was 0.895
-# for A/B, 0.9 for click-count credit and 0.925 for last-click credit.
+# Read the figure from right to left. Far-apart rankers need a few hundred searches in any
+# design; as the pair gets closer every design needs many more, roughly as 1 / gap². Three things
+# the single ratio of the old version hid:
 #
-# Interleaving is not the tenfold saver here that Chapelle et al. 2012 measured on commercial
-# engines: our simulated searches are independent, with three user types and no heavy users, so
-# the A/B test's variance is as low as a yes/no metric allows. Real A/B metrics are noisier, and
-# that noise is what interleaving cancels.
+# - **The ratio is not a constant.** Last-click interleaving needs fewer searches than the A/B
+#   test on most pairs (the printed count), by the factor in the last column, which swings from
+#   pair to pair and seed to seed — and on some pairs interleaving needs *more*.
+# - **The real model pairs can flip.** Judges prefer the judged model (NDCG gaps 0.061 and 0.134),
+#   but at this seed users succeed *more* with both click-trained rankers (success gaps −0.014 and
+#   −0.019): those learned the users' taste for short pages that the judges ignore. At other seeds
+#   check the sign of the printed success gap. That is the offline/online disagreement of
+#   Hager et al. 2024 in miniature: which ranker is "better" depends on whose judgment is the goal.
+# - **No credit rule wins everywhere.** At this seed the more-clicks credit points to the wrong
+#   ranker on two noise pairs (no point drawn) yet needs the fewest searches on the model pairs;
+#   at other seeds the order of the rules changes. Check a credit rule against A/B tests of past
+#   launches before trusting it.
+#
+# The share of experiments pointing the right way is printed twice, over all pairs and without the
+# pairs every design detects in every experiment (those say nothing about which design is better).
+# Chapelle et al. 2012 measured interleaving at 10–100 times fewer searches than A/B on commercial
+# engines, where user-level variance is large; our searches are independent draws with no heavy
+# users, so A/B here is as efficient as a yes/no metric allows, and noise on the score changes every
+# query while a real launch changes few.
 #
 # > **Say it in the interview:** "I'd screen ranker candidates with team-draft interleaving, check
 # > the credit rule against A/B tests on past launches, and confirm the winner with an A/B on the
@@ -868,7 +964,9 @@ plt.show()
 
 # %% [markdown]
 # Compare the four lines one switch at a time: the weighting (solid against solid, dashed against
-# dashed) and exploration (each solid line against its dashed partner). Without exploration, a
+# dashed) and exploration (each solid line against its dashed partner). This is one run at one
+# seed, without intervals: the claims tier re-runs it at seeds 1–3, and the scorecard rows on it
+# are directions, not sizes. Without exploration, a
 # document that never reaches the first page can never earn a click, whatever the weights; with
 # it, the loop keeps finding better documents.
 #
@@ -887,7 +985,7 @@ plt.show()
 # %% [markdown]
 # ## Your turn
 #
-# Four numeric exercises, then two judgment questions of the kind an interviewer asks. Each code
+# Three numeric exercises, then two judgment questions of the kind an interviewer asks. Each code
 # cell runs as is and says whether your answer is right; worked solutions are at the end.
 #
 # ### Exercise 1 · Is quality alone a ranker?
@@ -900,8 +998,7 @@ plt.show()
 _key = {}
 _key['Exercise 1'] = rank_metrics(test, test["quality"])[0]
 _key['Exercise 2'] = 1 / propensity[4]
-_key['Exercise 3'] = int(np.ceil(curve.loc[1.0, "A/B searches needed"] / 4))
-_key['Exercise 4'] = grids[STRENGTHS[-1]].loc[0.1, "mean NDCG@10"] - grids[STRENGTHS[-1]].loc[0.0, "mean NDCG@10"]
+_key['Exercise 3'] = grids[STRENGTHS[-1]].loc[0.1, "mean NDCG@10"] - grids[STRENGTHS[-1]].loc[0.0, "mean NDCG@10"]
 
 # %%
 answer = TODO  # your NDCG@10 on the held-out candidates, a number between 0 and 1
@@ -919,34 +1016,23 @@ ok = check_answer("Exercise 2", answer, _key['Exercise 2'], rel_tol=1e-4,
                   hint="IPW weights a click by one over the propensity of its position; mind which index is position 5.")
 
 # %% [markdown]
-# ### Exercise 3 · A bigger effect
-# Take the ranker pair with noise `1.0` in the interleaving table. How many searches would the A/B
-# test need if the true gap in success were *twice* as large (same spread)? Store an integer
-# (rounded up) in `answer`.
-
-# %%
-answer = TODO  # an integer number of searches
-ok = check_answer("Exercise 3", answer, _key['Exercise 3'], rel_tol=0.01,
-                  hint="how does n depend on the difference in the formula: linearly, or as a power?")
-
-# %% [markdown]
-# ### Exercise 4 · Clip the propensities?
+# ### Exercise 3 · Clip the propensities?
 # At the steepest position bias of the floor grid, what does a floor of `0.1` change in the mean
 # NDCG@10 over the four logs, against no floor? Store the signed change (with the floor minus
 # without) in `answer`.
 
 # %%
 answer = TODO  # a signed change in NDCG@10, with the floor minus without
-ok = check_answer("Exercise 4", answer, _key['Exercise 4'], abs_tol=5e-4, rel_tol=0.0,
+ok = check_answer("Exercise 3", answer, _key['Exercise 3'], abs_tol=5e-4, rel_tol=0.0,
                   hint="the grid of step 6 holds both numbers; which column is the steep bias?")
 
 # %% [markdown]
-# ### Exercise 5 (judgment) · Which metric goes on the A/B dashboard?
+# ### Exercise 4 (judgment) · Which metric goes on the A/B dashboard?
 # Interleaving says users prefer a new ranker. You now run the confirming A/B test. Which metric is
 # the decision metric on its dashboard: success rate, clicks per search, or NDCG on a judged sample?
 # Which do you show beside it as guardrails? Defend the choice in three or four sentences.
 #
-# ### Exercise 6 (judgment) · The latency budget halves: what changes?
+# ### Exercise 5 (judgment) · The latency budget halves: what changes?
 # The interviewer says retrieval plus re-ranking must now fit in `10` ms at p99, at the same peak
 # QPS. What do you change in the design of step 7, in what order, and what do you measure to know
 # you have not lost ranking quality?
@@ -959,24 +1045,19 @@ ok = check_answer("Exercise 4", answer, _key['Exercise 4'], abs_tol=5e-4, rel_to
 # %% tags=["scorecard"]
 from utils.scorecard import build, enforce
 
-far = curve.index >= 2.0
 rows = [
     ("every LambdaMART model beats BM25 alone (NDCG@10, worst model)", ndcg.iloc[1:].min(),
      f"> {ndcg['BM25 alone']:.3f}", ndcg.iloc[1:].min() > ndcg["BM25 alone"]),
-    (f"IPW share of judged NDCG@10, 4 logs: lower end of {share_mean:.3f} +/- {share_half:.3f}", share_mean - share_half,
-     ">= 0.8 (at least four fifths)", share_mean - share_half >= 0.8),
     (f"IPW minus naive NDCG@10, 4 logs: lower end of {gain_mean:.3f} +/- {gain_half:.3f}", gain_mean - gain_half,
      "> 0", gain_mean - gain_half > 0),
     ("unbiased LambdaMART minus the same per-page data without position (NDCG@10)",
      ndcg["unbiased LambdaMART"] - ndcg["per-page clicks"], "> 0", ndcg["unbiased LambdaMART"] > ndcg["per-page clicks"]),
+    ("on the same 30,000 pages, IPW (aggregated) minus naive (NDCG@10)",
+     ndcg["IPW, same pages"] - ndcg["naive, same pages"], "> 0", ndcg["IPW, same pages"] > ndcg["naive, same pages"]),
     ("pure position-based users: shuffle recovers the planted curve (max abs. error)",
      error["shuffle, pure position-based users"], "<= 0.05", error["shuffle, pure position-based users"] <= 0.05),
     ("trust bias + cascade: the same estimator misses the planted curve (max abs. error)",
      error["shuffle top 10"], "> 0.05", error["shuffle top 10"] > 0.05),
-    ("every design detects the two farthest ranker pairs in every experiment (lowest rate)",
-     curve.loc[far, list(DESIGNS)].min().min(), "1.0", bool(curve.loc[far, list(DESIGNS)].min().min() == 1.0)),
-    ("interleaving (last click) points the right way at least as often as A/B", agreement["interleaving, last click"],
-     f">= {agreement['A/B on success']:.3f}", agreement["interleaving, last click"] >= agreement["A/B on success"]),
     (f"retrieval + re-rank within the {BUDGET_MS} ms budget (CPU p50 per query, best of 5 repeats; ms in step 7)",
      latency.p50 <= BUDGET_MS, "True", latency.p50 <= BUDGET_MS, f"CPU p50 {latency.p50:.1f} ms is over the {BUDGET_MS} ms budget"),
     ("feedback loop without exploration: IPW beats naive (final NDCG@10)", final["IPW"],
@@ -997,9 +1078,10 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)
 # ms budget, with a cache for head queries. Judged labels are the gold standard but scarce; clicks
 # are plentiful but biased by position, trust and the logging ranker. I'd estimate the position
 # propensities from a small intervention slice — swaps or shuffles — and weight clicks by one over
-# them, or let unbiased LambdaMART learn them from raw logs. On this world IPW got most of the way
-# to judged labels; on Baidu's real logs debiasing did not beat naive clicks against expert
-# judgments, so I keep a judged sample as the offline gate. Online I'd screen with team-draft
+# them, or let unbiased LambdaMART learn them from raw logs. IPW closes part of the gap to judged
+# labels only as long as users and judges like the same things: when users prefer what judges
+# ignore, IPW ends level with naive clicks, as on Baidu's real logs, so I keep a judged sample as
+# the offline gate — and decide whose judgment is the goal. Online I'd screen with team-draft
 # interleaving, checking its credit rule, and confirm with an A/B on successful searches. And I'd
 # keep exploration slots: without them the loop never learns about documents it never shows."
 
@@ -1017,25 +1099,21 @@ ok = check_answer("Exercise 2", answer, 1 / propensity[4], rel_tol=1e-4)
 print(f"one click at position 5 counts {answer:.3f} clicks at position 1")
 
 # %%
-answer = int(np.ceil(curve.loc[1.0, "A/B searches needed"] / 4))
-ok = check_answer("Exercise 3", answer, int(np.ceil(curve.loc[1.0, "A/B searches needed"] / 4)), rel_tol=0.01)
-print(f"{answer:,} searches (a quarter of {int(curve.loc[1.0, 'A/B searches needed']):,}: n grows with 1 / gap squared)")
-
-# %%
 steep = grids[STRENGTHS[-1]]["mean NDCG@10"]
 answer = steep.loc[0.1] - steep.loc[0.0]
-ok = check_answer("Exercise 4", answer, grids[STRENGTHS[-1]].loc[0.1, "mean NDCG@10"] - grids[STRENGTHS[-1]].loc[0.0, "mean NDCG@10"],
+ok = check_answer("Exercise 3", answer, grids[STRENGTHS[-1]].loc[0.1, "mean NDCG@10"] - grids[STRENGTHS[-1]].loc[0.0, "mean NDCG@10"],
                   abs_tol=5e-4, rel_tol=0.0)
 print(f"mean IPW NDCG@10 at bias {STRENGTHS[-1]:g}: floor 0.1 -> {steep.loc[0.1]:.3f}, no floor -> {steep.loc[0.0]:.3f} (change {answer:+.3f})")
 
 # %% [markdown]
-# ### Exercise 5 (judgment) · Which metric goes on the A/B dashboard?
+# ### Exercise 4 (judgment) · Which metric goes on the A/B dashboard?
 #
 # **Model answer:** The decision metric is the share of successful searches — the business metric
 # of step 1 — fixed before the test and sized from the A/B column of the interleaving table (the
-# exact searches needed for the pair's true gap). Clicks per search is tempting but rewards the
-# wrong thing: step 6 showed that a weaker list can draw *more* clicks (the cascade: a satisfied
-# user clicks once and leaves), which is why click-count interleaving credit misread some pairs.
+# exact searches needed for the pair's true gap). Clicks per search is tempting but is not the
+# goal: a user who finds the answer at once and leaves clicks less than one who hunts (the
+# cascade), so more clicks can mean more searching — in this world the better list still drew more
+# clicks, but a ranking change that shortens the hunt would show as a loss.
 # On a real search engine degraded on purpose, absolute usage metrics such as clicks did not
 # reliably track retrieval quality, while interleaving did (Radlinski et al. 2008, arXiv search).
 # NDCG on a judged sample is the offline gate, not an A/B metric: users never see the judges.
@@ -1044,12 +1122,12 @@ print(f"mean IPW NDCG@10 at bias {STRENGTHS[-1]:g}: floor 0.1 -> {steep.loc[0.1]
 #
 # **Self-check:**
 # - names *one* decision metric tied to the business goal (success, not raw clicks), fixed before the test;
-# - explains why clicks per search is a weaker decision metric (more clicks can mean a worse ranker);
+# - explains why clicks per search is a weaker decision metric (more clicks can mean more hunting);
 # - places judged NDCG offline and interleaving as the screen, the A/B test as the confirmation;
 # - lists at least three guardrails, including latency and abandonment or reformulation;
 # - sizes the test from the true-gap sample size rather than stopping when the chart looks good.
 #
-# ### Exercise 6 (judgment) · The latency budget halves: what changes?
+# ### Exercise 5 (judgment) · The latency budget halves: what changes?
 #
 # **Model answer:** First measure where the time goes — index lookup, feature assembly, model — on
 # the traffic mix, p50 and p99, because the fix depends on it. Then, cheapest first: serve head queries

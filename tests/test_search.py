@@ -247,6 +247,7 @@ def test_simulate_rejects_bad_shapes(world: SearchWorld) -> None:
         ("attract_noise", 2.5),
         ("trust_bias", 0.6),
         ("cascade_stop", 1.5),
+        ("user_taste", 2.5),
         ("query_zipf", -1.0),
         ("n_days", 0),
         ("position_bias", float("nan")),
@@ -276,3 +277,28 @@ def test_bad_click_log_knobs(world: SearchWorld) -> None:
 def test_too_few_documents_per_topic_raises() -> None:
     with pytest.raises(ValueError, match="n_documents"):
         make_search_world(n_documents=500, n_topics=200, n_queries=50, n_impressions=1_000)
+
+
+def test_ipw_weights_guard_zero_propensity() -> None:
+    from utils.search import ipw_weights
+
+    prop = np.array([1.0, 0.5, 0.0])
+    assert np.allclose(ipw_weights(np.array([1, 2, 2]), prop), [1.0, 2.0, 2.0])
+    assert np.allclose(ipw_weights(np.array([3]), prop, floor=0.1), [10.0])
+    with pytest.raises(ValueError, match=r"rank\(s\) \[3\]"):
+        ipw_weights(np.array([1, 3]), prop)              # a zero estimate: never a silent infinity
+    with pytest.raises(ValueError, match="rank"):
+        ipw_weights(np.array([2]), np.array([1.0, np.nan]))
+    with pytest.raises(ValueError, match="positions"):
+        ipw_weights(np.array([4]), prop, floor=0.1)
+    with pytest.raises(ValueError, match="floor"):
+        ipw_weights(np.array([1]), prop, floor=1.5)
+
+
+def test_user_taste_moves_clicks_to_short_pages() -> None:
+    w0 = make_search_world(seed=1, n_documents=2_000, n_queries=200, n_impressions=20_000, user_taste=0.0)
+    w2 = make_search_world(seed=1, n_documents=2_000, n_queries=200, n_impressions=20_000, user_taste=2.0)
+    lengths = w0.documents["length"].to_numpy()
+    short = lambda log: log.loc[log["clicked"], "doc_id"].map(lambda d: lengths[d]).mean()  # noqa: E731
+    assert short(w2.clicks) < short(w0.clicks) - 2          # clicks favour short pages
+    assert (w2.clicks["true_grade"] == w0.clicks["true_grade"]).all()   # judges do not care

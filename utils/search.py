@@ -31,7 +31,7 @@ from scipy import sparse
 from utils.search_clicks import click_curve, examination_curve, simulate_clicks, success_probability
 from utils.validate import check_choice, check_float, check_int, check_seed
 
-__all__ = ["INTENTS", "PAGE_SIZE", "SearchWorld", "click_curve", "examination_curve", "make_search_world"]
+__all__ = ["INTENTS", "PAGE_SIZE", "SearchWorld", "click_curve", "examination_curve", "ipw_weights", "make_search_world"]
 
 INTENTS: tuple[str, ...] = ("informational", "navigational", "fresh")
 #: Number of result slots on a page; the planted examination curve covers these ranks.
@@ -96,6 +96,28 @@ def _join_words(words: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndar
     return np.array((" ".join(with_breaks.tolist()) + " ").split(" \n ")[:n_groups], dtype=object)
 
 
+def ipw_weights(positions: np.ndarray, propensity: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Inverse-propensity weight 1 / max(propensity, floor) of each logged position (1-based).
+
+    ``propensity`` holds one estimate per rank (rank 1 first); ``floor`` [0, 1] clips it from
+    below. A rank whose floored propensity is 0 or not finite (a small log with no click there)
+    would give an infinite weight, so it raises ``ValueError`` naming the ranks: raise the floor.
+    """
+    floor = check_float("floor", floor, 0.0, 1.0)
+    pos = np.asarray(positions, dtype=np.int64)
+    prop = np.maximum(np.asarray(propensity, dtype=float), floor)
+    if pos.size and (pos.min() < 1 or pos.max() > len(prop)):
+        raise ValueError(f"positions must lie in [1, {len(prop)}]; got values from {pos.min()} to {pos.max()}")
+    used = np.unique(pos) - 1
+    bad = used[~(np.isfinite(prop[used]) & (prop[used] > 0))]
+    if bad.size:
+        raise ValueError(
+            f"propensity is 0 or not finite at rank(s) {(bad + 1).tolist()} with floor={floor}: "
+            "the weight 1 / propensity would be infinite; set floor > 0 (e.g. 0.05) or log more clicks"
+        )
+    return 1.0 / prop[pos - 1]
+
+
 @dataclass(frozen=True)
 class SearchWorld:
     """A built search world. DataFrames plus the planted ground truth and a click simulator."""
@@ -110,6 +132,7 @@ class SearchWorld:
     trust_bias: float
     cascade_stop: float
     seed: int
+    user_taste: float
     _doc_terms: sparse.csr_matrix = field(repr=False)
     _query_terms: np.ndarray = field(repr=False)
     _pool: np.ndarray = field(repr=False)
@@ -171,15 +194,20 @@ class SearchWorld:
     def pair_logit(self, query_ids: np.ndarray, doc_ids: np.ndarray) -> np.ndarray:
         """Logit terms of attractiveness beside the grade: what makes clicks disagree with judges.
 
-        A snippet term per pair (noise, sd ``attract_noise``), the query's clickiness, and the
+        A snippet term per pair (noise, sd ``attract_noise``), the query's clickiness, the
         share of query words in the document (shown in bold in the snippet, which draws clicks
-        whatever the page's quality: Yue et al. 2010).
+        whatever the page's quality: Yue et al. 2010), and users' taste for short pages:
+        ``-user_taste`` logits per sd of document length. Judges do not reward length, but a ranker
+        sees it as a feature, so clicks systematically teach it something judges disagree with.
         """
         q = np.asarray(query_ids, dtype=np.int64)
         d = np.asarray(doc_ids, dtype=np.int64)
         snippet = _pair_noise(q.ravel(), d.ravel(), len(self.documents), self.seed + 2).reshape(q.shape)
         bold = self._overlap(q.ravel(), d.ravel()).reshape(q.shape) - 0.5
-        return self.attract_noise * snippet / (np.pi / np.sqrt(3.0)) + self._query_clickiness[q] + ATTRACT_MATCH * bold
+        length = self.documents["length"].to_numpy()
+        short = -(length[d] - length.mean()) / length.std()
+        return (self.attract_noise * snippet / (np.pi / np.sqrt(3.0)) + self._query_clickiness[q]
+                + ATTRACT_MATCH * bold + self.user_taste * short)
 
     def _check_rankings(self, query_ids: np.ndarray, rankings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         q = np.asarray(query_ids, dtype=np.int64)
@@ -296,6 +324,7 @@ def make_search_world(
     attract_noise: float = 0.8,
     trust_bias: float = 0.15,
     cascade_stop: float = 0.5,
+    user_taste: float = 0.5,
     query_zipf: float = 1.0,
     n_days: int = 28,
 ) -> SearchWorld:
@@ -308,7 +337,8 @@ def make_search_world(
     [0, 0.5] (share of impressions with an intervention), ``attract_noise`` [0, 2] (sd, in logits, of
     the snippet term that makes clicks disagree with grades), ``trust_bias`` [0, 0.5] (extra click
     probability of an examined, unattractive result at rank 1; it falls like examination),
-    ``cascade_stop`` [0, 1] (P(leave) after clicking a grade-4 result), ``query_zipf`` [0, 3] (exponent of the query
+    ``cascade_stop`` [0, 1] (P(leave) after clicking a grade-4 result), ``user_taste`` [0, 2]
+    (logits of click appeal per sd of shortness: a preference judges do not share), ``query_zipf`` [0, 3] (exponent of the query
     frequency law), ``n_days`` [1, 3650] (days the log spans).
     """
     seed = check_seed(seed)
@@ -321,6 +351,7 @@ def make_search_world(
     attract_noise = check_float("attract_noise", attract_noise, 0.0, 2.0)
     trust_bias = check_float("trust_bias", trust_bias, 0.0, 0.5)
     cascade_stop = check_float("cascade_stop", cascade_stop, 0.0, 1.0)
+    user_taste = check_float("user_taste", user_taste, 0.0, 2.0)
     query_zipf = check_float("query_zipf", query_zipf, 0.0, 3.0)
     n_days = check_int("n_days", n_days, 1, 3650)
     rng = np.random.default_rng(seed)
@@ -456,6 +487,7 @@ def make_search_world(
         trust_bias=trust_bias,
         cascade_stop=cascade_stop,
         seed=seed,
+        user_taste=user_taste,
         _doc_terms=doc_terms.tocsr(),
         _query_terms=q_terms,
         _pool=pool,
