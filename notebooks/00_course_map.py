@@ -17,7 +17,7 @@
 # # 00 · Course map
 # *From "we want fewer stolen cards" to a system you can draw, defend and measure.* · about 20 min · needs: nothing yet
 #
-# *Navigation:* **Course map** (you are here) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* **Course map** (you are here) · [01 · Clarify the problem](01_clarify_the_problem.ipynb) →
 #
 # **You will be able to:**
 # - name the eight steps of an ML system design answer, and the sentence that opens each;
@@ -398,4 +398,4 @@ answer_2 = int((plan["plan"] == "now").sum())
 ok_2 = check_answer("Exercise 2", answer_2, _key["Exercise 2"], rel_tol=0)
 
 # %% [markdown]
-# *Navigation:* **Course map** (you are here) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* **Course map** (you are here) · [01 · Clarify the problem](01_clarify_the_problem.ipynb) →

@@ -35,7 +35,7 @@ class Lesson:
 
 PLAN: tuple[Lesson, ...] = (
     Lesson(0, "course_map", "Course map", 20, "how to use the course; the eight steps; study paths"),
-    Lesson(1, "clarify_the_problem", "Clarify the problem", 25, "business metric → ML proxy; back-of-envelope sizing"),
+    Lesson(1, "clarify_the_problem", "Clarify the problem", 35, "business metric → ML proxy; back-of-envelope sizing"),
     Lesson(2, "frame_as_ml", "Frame it as ML", 25, "the label decides the system; clicks vs satisfaction; label delay"),
     Lesson(3, "data_and_features", "Data and features", 30, "velocity features; point-in-time joins; leakage measured"),
     Lesson(4, "model_choice", "Model choice", 25, "the baseline ladder against the oracle ceiling"),
@@ -47,7 +47,7 @@ PLAN: tuple[Lesson, ...] = (
     Lesson(10, "case_fraud_detection", "Fraud detection", 100, "imbalance, velocity features, costs, real-time scoring, drift"),
     Lesson(11, "case_search_ranking", "Search ranking", 85, "learning to rank, position bias, interleaving"),
     Lesson(12, "case_churn_prediction", "Churn prediction", 80, "churn definition, leakage traps, uplift targeting"),
-    Lesson(13, "case_rag_assistant", "RAG assistant", 110, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
+    Lesson(13, "case_rag_assistant", "RAG assistant", 75, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
     Lesson(14, "mock_interview", "Mock interview", 60, "a 45-minute plan, design-doc template, self-assessment"),
 )
 
