@@ -62,6 +62,19 @@ class LabServer:
         except (urllib.error.URLError, OSError):
             return 0  # not listening (yet)
 
+    def shutdown_kernels(self) -> int:
+        """Shut down every running kernel (a notebook's Run All goes on after its widget check, and
+        heavy notebooks left running slow down the next test); return how many were stopped."""
+        import json
+
+        headers = {"Authorization": f"token {self.token}"}
+        with urllib.request.urlopen(urllib.request.Request(f"{self.url}/api/kernels", headers=headers), timeout=10) as r:
+            kernels = json.load(r)
+        for kernel in kernels:
+            request = urllib.request.Request(f"{self.url}/api/kernels/{kernel['id']}", headers=headers, method="DELETE")
+            urllib.request.urlopen(request, timeout=30).close()
+        return len(kernels)
+
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:

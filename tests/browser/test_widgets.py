@@ -61,4 +61,6 @@ def test_widget_reacts_in_jupyterlab(lab_server: LabServer, page, source: Path) 
         after = output.inner_text()
         assert after.strip() and after != before
     finally:
+        page.goto("about:blank")  # leave the notebook before its kernel goes away
+        lab_server.shutdown_kernels()
         remove_copy(copy)
