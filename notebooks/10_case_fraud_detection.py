@@ -471,17 +471,16 @@ ladder
 # %% [markdown]
 # Reading the table. At 80 % recall fewer than one alert in ten is fraud, for every model. Part
 # of that is built in: inside a thief's episode each payment is fraud only with the episode's
-# probability, so some of the thief's own payments come out "genuine" (the second printed line).
-# That is a simplification — only a skimmed terminal's customers are really a coin flip — and it
-# lowers every precision number here: those rows look like fraud but count as false alarms. The
+# probability, so some of the thief's own payments come out "genuine" (the second printed line):
+# a simplification that lowers every precision number here. The
 # **oracle** scores with `true_prob`: it knows each payment's episode, which no feature sees, so
 # "share of oracle" measures how much of the episode structure the features recover, not how
 # much a better model could still gain. LightGBM reaches PR-AUC 0.341, 0.448 of the oracle's 0.761.
 # Removing **card velocity** costs the most (0.341 → 0.203), **terminal risk** next (→ 0.229),
 # the **device** feature little (→ 0.327): half of the account takeovers come through the
 # card's own device. The rule an analyst would write is far behind (0.080); logistic regression
-# on the same features scores 0.292, and 0.322 with a free curve (a spline) per feature. Is
-# LightGBM's edge real at other seeds? Section 6 repeats the comparison at four seeds.
+# on the same features scores 0.292, and 0.322 with a free curve (a spline) per feature. Section 6
+# repeats the comparison at four seeds.
 #
 # > **Say it in the interview:** "I'd start with rules the fraud team already trusts, then a
 # > logistic regression, then gradient boosting — and I'd show the gain of each rung against
@@ -709,14 +708,12 @@ by_seed
 # %% [markdown]
 # Across seeds 0–3 the cost-optimal threshold lies between 0.08 and 0.17, a spread of 0.09:
 # always far below 0.5, but it wanders inside the flat bottom of the curve, so it is not a
-# constant to hard-code — re-derive it whenever the model or the costs change (or use the
-# per-payment break-even rule). Precision at 80 % recall is at most 0.057 for LightGBM and at
+# constant to hard-code — re-derive it whenever the model or the costs change. Precision
+# at 80 % recall is at most 0.057 for LightGBM and at
 # most 0.790 even for the oracle, and LightGBM keeps between 0.448 and 0.562 of the oracle's
 # PR-AUC. LightGBM beats logistic regression at every seed, by 0.063 PR-AUC on average, with a
-# `95 %` interval from 0.043 to 0.084 over the four seeds. A large part of that gap is the
-# *shape* of single features, not combinations of them: a spline per feature takes logistic
-# regression from 0.292 to 0.322 here, against LightGBM's 0.341 (at other seeds it closes
-# roughly half the gap); combinations can explain at most the rest.
+# `95 %` interval from 0.043 to 0.084 over the four seeds. Part of that gap is the *shape* of
+# single features (the spline row of section 4 closes roughly half of it at other seeds).
 #
 # ### What would a new threshold cost? Ask the logs, with propensities
 #
@@ -814,10 +811,21 @@ controls = interact(plot_costs, decline=FloatSlider(value=DECLINE_FRICTION, min=
                     step_up=FloatSlider(value=STEP_UP_FRICTION, min=0.0, max=20.0, step=1.0),
                     passes=FloatSlider(value=STEP_UP_PASS, min=0.0, max=1.0, step=0.05))
 
+
+# %%
+def optimum_at(decline, step_up, passes):  # the widget's search without the plot (its static fallback)
+    curve, n_act = cost_curve(p_future, oracle_future, amount_future, online_future, grid, decline=decline, step_up=step_up, passes=passes)
+    k = int(np.argmin(np.round(curve, 6)))
+    return {"decline": decline, "step-up": step_up, "passes": passes, "optimum": round(float(grid[k]), 2),
+            "cost per day": round(float(curve[k] / n_future_days), 1), "acted on": int(n_act[k])}
+
+
+pd.DataFrame([optimum_at(*s) for s in [(15.0, 2.0, 0.1), (60.0, 2.0, 0.1), (15.0, 10.0, 0.1), (15.0, 2.0, 0.5)]])
+
 # %% [markdown]
-# Try it: make declines four times dearer (`60`) and the optimum moves up; make step-up annoying
-# (`10`) or leaky (`0.5`) and the day gets dearer. The purple line is the per-payment break-even
-# rule at the same costs. The threshold follows the costs; when they change, re-derive it.
+# The table: declines four times dearer (`60`) move the optimum from 0.17 to 0.26; a step-up
+# that annoys (`10`) or leaks (`0.5`) leaves it at 0.17 and makes the day dearer. When the costs
+# change, re-derive the threshold.
 
 # %% [markdown]
 # ## 7. Serving
@@ -1225,16 +1233,15 @@ plt.show()
 # at every seed: try `SEED = 2`). The **segment monitor**, over seeds 4–23: the seven-day window
 # alarms a median 4 days after the drift starts, the daily window 2 (worst 9 for both); at `4` sd
 # both rarely cry wolf (daily 0 of 20 seeds, 2 of seeds 0–3; seven-day 1 of 20), at `3` sd the
-# daily window does at 6 of 20. So the delay–noise trade-off sits in the alarm level more than
-# in the window. The global score PSI stays at 0.016: a pattern this rare does not move a global
+# daily window does at 6 of 20. The global score PSI stays at 0.016: a pattern this rare does not move a global
 # distribution. Calibration is no monitor here: predicted / actual already wanders from 0.887 to
 # 1.362 before the drift; the drift weeks fall below that here, but not at every seed.
 #
 # The retrain costs 713.0 a day after day `131` against 941.0 for the deployed model. One change
 # at a time: the newer window with chargebacks only gets to 889.8; here the investigators'
 # verdicts bring the rest — fast labels that a two-week-old attack's chargebacks cannot yet
-# provide. That split is not stable: at `SEED = 3` the newer window does it all and the verdicts
-# add nothing. The newer window helps at every seed (the scorecard); the verdicts' worth varies.
+# provide. At `SEED = 3` the newer window does it all: the newer window helps at every seed (the
+# scorecard), the verdicts' worth varies.
 #
 # > **Say it in the interview:** "I monitor in money per day with a noise band, plus segment
 # > counts for the attacks I know (card testing, a merchant's sudden volume); global PSI is a
