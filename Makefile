@@ -27,10 +27,11 @@ help:
 
 # The stamp files make a second call install nothing; they depend on the pin files,
 # so changing a pin reinstalls.
-$(VENV)/.stamp-lab: requirements.txt pyproject.toml
+$(VENV)/.stamp-lab: requirements.txt requirements-nodeps.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 

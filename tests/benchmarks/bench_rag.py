@@ -13,10 +13,12 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pandas as pd  # noqa: E402
 
-from utils import rag  # noqa: E402
+from utils import minilm, rag  # noqa: E402
 from utils.timing import Latency, measure  # noqa: E402
 
-LATENCY_BUDGET_MS = 30.0
+LATENCY_BUDGET_MS = 100.0  # notebook 13's default
+# The shipped configuration: the pretrained encoder when its wheel is installed (notebook 13's default).
+VECTORS = "minilm" if minilm.available() else "trained"
 
 
 def _latency(model: rag.Assistant, questions: pd.DataFrame, n: int, index: rag.Index | None = None,
@@ -24,7 +26,9 @@ def _latency(model: rag.Assistant, questions: pd.DataFrame, n: int, index: rag.I
     asked = questions.sample(n, replace=True, random_state=0)
     pairs = list(zip(asked["question"], asked["asker_role"], strict=True))
     model.respond("warm-up", "employee", index)
-    return measure(lambda pair: model.respond(pair[0], pair[1], index), pairs, repeats=repeats)
+    # Vectors are memoised per text: encode each question afresh, as a new query would be.
+    fresh = (lambda q: model.dense.model.encode([q])) if VECTORS == "minilm" else (lambda q: None)
+    return measure(lambda pair: (fresh(pair[0]), model.respond(pair[0], pair[1], index)), pairs, repeats=repeats)
 
 
 def run() -> list[dict]:
@@ -36,7 +40,7 @@ def run() -> list[dict]:
     load_ms = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
-    model = rag.Assistant(chunks, seed=0).fit(questions)
+    model = rag.Assistant(chunks, seed=0, vectors=VECTORS).fit(questions)
     fit_ms = (time.perf_counter() - start) * 1000
     handbook = _latency(model, questions, 1_000)
 
@@ -50,7 +54,7 @@ def run() -> list[dict]:
     rows = [
         ("rag: load + chunk + injection scan", load_ms, "ms", "<= 2000",
          f"{len(docs)} docs, {len(chunks)} chunks, {len(questions)} questions"),
-        ("rag: train (dense, fusion weight, re-ranker, confidence) + 4 role indexes", fit_ms, "ms", "<= 10000",
+        (f"rag: train ({VECTORS} vectors, fusion weight, re-ranker, confidence) + 4 role indexes", fit_ms, "ms", "<= 10000",
          "all gold questions"),
         ("rag: retrieval + re-rank p50, handbook", handbook.wall_p50, "ms", f"<= {LATENCY_BUDGET_MS:g}", "best of 2 x 1,000 queries"),
         ("rag: retrieval + re-rank p99, handbook", handbook.p99, "ms", f"<= {LATENCY_BUDGET_MS:g}", "2,000 queries"),
