@@ -15,7 +15,7 @@
 
 # %% [markdown]
 # # 00 · Course map
-# *From "we want fewer stolen cards" to a system you can draw, defend and measure.* · about 20 min · needs: nothing yet
+# *From "we want fewer stolen cards" to a system you can draw, defend and measure.* · about 25 min · needs: nothing yet
 #
 # *Navigation:* **Course map** (you are here) · [01 · Clarify the problem](01_clarify_the_problem.ipynb) →
 #
@@ -52,18 +52,9 @@ WEAK_SPOT = "evaluation and A/B tests"
 
 # %% tags=["knobs"]
 # Every knob, its default and the range inside which Run All finishes (a bad value stops here,
-# with a message naming the knob and the valid range). The weak spots and where to study each:
-WEAK_SPOTS = {
-    "scoping and metrics": [1, 14, 10],
-    "framing and labels": [2, 9, 12],
-    "features and leakage": [3, 10, 12],
-    "model choice": [4, 10, 11],
-    "training and imbalance": [5, 10],
-    "evaluation and A/B tests": [6, 9, 11],
-    "serving and latency": [7, 9, 13],
-    "monitoring and feedback loops": [8, 9, 10],
-    "LLM and retrieval systems": [13, 11],
-}
+# with a message naming the knob and the valid range). The weak spots and where to study each
+# live in utils/course.py, beside the course plan.
+from utils.course import WEAK_SPOTS
 from utils.knobs import Knob, check_knobs, knob_table
 
 KNOBS = [
@@ -83,7 +74,18 @@ import pandas as pd
 
 from utils import check_answer, use_course_style
 from utils.checks import TODO
-from utils.course import BY_NUMBER, PLAN, existing
+from utils.course import (
+    AGENDAS,
+    BY_NUMBER,
+    PLAN,
+    build_agenda,
+    daily_minutes,
+    existing,
+    facts,
+    minimum_minutes,
+    week_plan,
+)
+from utils.course import study_plan as planner_rows
 
 use_course_style()
 pd.set_option("display.max_colwidth", 90)
@@ -118,16 +120,22 @@ requirements = Path("..") / "requirements.txt"
 mismatches = environment_report(requirements)
 n_pins = sum("==" in line.split("#", 1)[0] for line in requirements.read_text().splitlines())
 if mismatches.empty:
-    print(f"All {n_pins} pinned packages match requirements.txt: your numbers will match the notebooks'.")
+    print(f"All {n_pins} pinned packages match requirements.txt: the same library versions as the committed run.")
 else:
     print("Some packages differ from the pins. Notebooks still run, but the last digits of a metric may")
-    print("differ. Fix: `make lab` (creates .venv from requirements.txt), or use `make check`.")
+    print("differ. Fix: `make lab` (creates .venv from requirements.txt).")
     display(mismatches)
 
 # %% [markdown]
-# When every pin matches, as in the run committed here, each number you compute will be the number
-# printed in the notebooks. If some differ, nothing is broken: the notebooks still run, only the last
-# digit of a metric may move (`make check` runs them without comparing those digits).
+# Matching pins means the same library *versions*, not the same machine. On Linux with an Intel or AMD
+# processor (x86_64) the committed outputs come back byte for byte, whatever the BLAS kernel or thread
+# count: `make test` runs strict nbval, which compares every printed output exactly, and the course
+# makes the steps a floating-point kernel could move independent of it by construction. On other
+# processors and systems (macOS on ARM, Windows) library builds differ, so the last digits of a
+# printed metric can differ even when every pin matches. There, `make check` runs every notebook
+# without comparing printed outputs; each scorecard still asserts its claims (intervals and ranges,
+# not exact digits), and the exercise self-checks compare with a tolerance. If some pins differ,
+# nothing is broken either: the notebooks run, and only last digits may move.
 #
 # ## The eight steps at a glance
 #
@@ -188,92 +196,83 @@ course_map
 # %% [markdown]
 # Read it in three blocks: **00** is this map; **01–08** take one step each; **09–13** are the five
 # canonical interview problems, each walking all eight steps on its own synthetic world; **14** puts
-# it together under interview conditions. The minutes are for running and reading a notebook once,
-# without the exercises.
+# it together under interview conditions. The minutes are each notebook's study time: its words,
+# code and figures, plus four minutes for each exercise.
 #
 # ## Three study paths
 #
-# Pick the one that matches your time. Times include the exercises; the workshop paths include
-# breaks and discussion, so they add up to the slot exactly.
+# Pick the one that matches your time. All three are built from the notebooks that exist, by the code
+# in `utils/course.py` that also writes the instructor's guide (`docs/instructors.md`), so the map,
+# the guide and the folder cannot disagree.
 
 # %%
-# (notebook number or None for a break/discussion, minutes, what to do). Self-study takes each
-# notebook's whole study time from the course plan (computed from its words, code and exercises);
-# a workshop slot covers a case study's 15-minute path and one widget, not the whole notebook.
-SELF_STUDY = [
-    (0, "Day 1: the map and the framework"), (1, "Day 1: clarify, with the sizing widget"),
-    (2, "Day 1: framing and labels"), (3, "Day 2: features and leakage"), (4, "Day 2: the baseline ladder"),
-    (5, "Day 3: training"), (6, "Day 3: evaluation and A/B"), (7, "Day 4: serving"), (8, "Day 4: monitoring"),
-    (10, "Day 5: fraud, all eight steps"), (9, "Day 5: recommendations"), (11, "Day 6: search ranking"),
-    (12, "Day 6: churn"), (13, "Day 7: RAG assistant"), (14, "Day 7: two timed mock interviews"),
-]
-STUDY_PATHS = {
-    "self-study, one week": [(n, BY_NUMBER[n].minutes, what) for n, what in SELF_STUDY],
-    "3-hour workshop": [
-        (0, 15, "Instructor: the framework on one slide"), (10, 50, "Walk the fraud case's 15-minute path together, then its widget"),
-        (None, 10, "Break"), (9, 45, "Pairs: the recommendation case's 15-minute path, one widget each"),
-        (14, 45, "Mock interviews in pairs, rubric widget"), (None, 15, "Debrief: weakest steps, where to go next"),
-    ],
-    "full-day workshop": [
-        (0, 15, "Framework"), (1, 30, "Clarify: sizing exercise"), (2, 30, "Framing"),
-        (3, 40, "Features and leakage"), (None, 15, "Break"), (4, 30, "Model choice"), (5, 35, "Training"),
-        (None, 60, "Lunch"), (6, 45, "Evaluation and A/B"), (7, 35, "Serving"), (8, 30, "Monitoring"),
-        (None, 15, "Break"), (10, 35, "Case study of the group's choice"), (14, 45, "Mock interviews"),
-        (None, 20, "Debrief"),
-    ],
-}
-WORKSHOP_SLOTS = {"3-hour workshop": 180, "full-day workshop": 8 * 60}
+def clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
 
 
-def path_table(name: str) -> pd.DataFrame:
-    rows = [{"notebook": BY_NUMBER[n].label if n is not None else "—",
-             "minutes": minutes, "what you do": what,
-             "status": ("ready" if BY_NUMBER[n] in available else "planned") if n is not None else ""}
-            for n, minutes, what in STUDY_PATHS[name]]
-    return pd.DataFrame(rows)
+def agenda_table(items: list) -> pd.DataFrame:
+    """One row per agenda item: start time, minutes, notebook (or — for setup, pauses, whole-room slots)."""
+    starts = [sum(item.minutes for item in items[:i]) for i in range(len(items))]
+    return pd.DataFrame([{"start": clock(start), "minutes": item.minutes,
+                          "notebook": BY_NUMBER[item.number].label if item.number is not None else "—",
+                          "what you do": item.what} for start, item in zip(starts, items, strict=True)])
 
 
-week_minutes = sum(m for _, m, _ in STUDY_PATHS["self-study, one week"])
-summary = pd.DataFrame([{"path": name, "total minutes": sum(m for _, m, _ in steps),
-                         "slot (minutes)": WORKSHOP_SLOTS.get(name, f"a week, {week_minutes / 7 / 60:.1f} h a day")}
-                        for name, steps in STUDY_PATHS.items()])
+agendas = {spec.name: build_agenda(spec) for spec in AGENDAS}
+week = pd.DataFrame([{"day": day, "notebook": lesson.label, "minutes": lesson.minutes} for day, lesson in week_plan()])
+per_day = week.groupby("day")["minutes"].sum()
+daily_budget = daily_minutes()
+summary = pd.DataFrame(
+    [{"path": spec.name, "total minutes": sum(item.minutes for item in agendas[spec.name]),
+      "budget": f"{spec.slot} min", "notebooks": sum(item.number is not None for item in agendas[spec.name])}
+     for spec in AGENDAS]
+    + [{"path": "self-study, one week", "total minutes": int(per_day.sum()),
+        "budget": f"{daily_budget} min a day", "notebooks": len(week)}])
+print(f"Self-study: {len(per_day)} days, the longest {per_day.max()} min against {daily_budget} min a day.")
 summary
 
 # %% [markdown]
-# The two workshops fill their slots exactly, breaks included. The week takes each notebook's whole
-# study time, so it runs longer than a workshop covers: a workshop walks each case study's
-# 15-minute path and one widget, and leaves the rest for afterwards. The 3-hour workshop in detail:
+# The two workshops fill their slots exactly: a setup slot (install and launch), breaks, the
+# notebooks, a debrief. The time rule is the same everywhere, so a case study gets the same minutes
+# in both workshops: its 15-minute path walked together, its judgment exercises in pairs, and a short
+# discussion; its numeric exercises (self-checked) and the other sections are for afterwards. A
+# notebook without a 15-minute path gets its whole study time. The week takes whole notebooks in
+# order, each day within the budget printed above: the smallest that fits them into seven days. The
+# 3-hour workshop in detail:
 
 # %%
-path_table("3-hour workshop")
+agenda_table(agendas["3-hour workshop"])
 
 # %% [markdown]
-# An instructor's note: the fraud case is the exemplar — its structure is the one every other case
-# follows — so it is the one to walk through live. Learners then meet the same structure on a new
-# problem in pairs, which is where the framework sticks.
+# An instructor's note: the fraud case is the exemplar (its structure is the one every other case
+# follows), so it is the first case walked live. Learners then meet the same structure on a new
+# problem, and argue its judgment exercises in pairs, which is where the framework sticks. The
+# instructor's guide has the full day, and for each notebook the sections to cut live, the exercises
+# to do in pairs and two discussion prompts.
 #
 # ## Find your weak spot
 #
 # Choose what you find hardest and how long you have; the planner lists the notebooks to open, in
-# order, and what does not fit this time. The planner is a plain function; the widget below only
-# calls it.
+# order, and what does not fit this time. It schedules only notebooks that exist; those not yet
+# written are listed apart and never take your minutes. The planner is a plain function (the
+# scheduling lives in `utils/course.py`); the widget below only calls it.
 
 # %%
 def study_plan(minutes: int, weak_spot: str) -> pd.DataFrame:
-    """The notebooks for ``weak_spot`` that fit in ``minutes``, ready ones first."""
-    if weak_spot not in WEAK_SPOTS:
-        raise ValueError(f"weak_spot={weak_spot!r} is not valid; choose one of {list(WEAK_SPOTS)}")
-    if not 15 <= minutes <= 600:
-        raise ValueError(f"minutes={minutes} is out of range; valid range is [15, 600]")
-    lessons = sorted((BY_NUMBER[n] for n in WEAK_SPOTS[weak_spot]), key=lambda lesson: lesson not in available)
-    rows, used = [], 0
-    for lesson in lessons:
-        fits = used + lesson.minutes <= minutes
-        used += lesson.minutes if fits else 0
-        rows.append({"notebook": lesson.label, "minutes": lesson.minutes,
-                     "status": "ready" if lesson in available else "planned",
-                     "plan": "now" if fits else "next time"})
-    return pd.DataFrame(rows)
+    """The notebooks that exist for ``weak_spot``: "now" if it fits in what is left, else "next time"."""
+    rows, _ = planner_rows(minutes, weak_spot)
+    return pd.DataFrame(rows, columns=["notebook", "minutes", "plan"])
+
+
+def path_suggestion(plan: pd.DataFrame) -> str | None:
+    """When no notebook fits whole: the first one on the list that opens with a 15-minute path."""
+    if (plan["plan"] == "now").any():
+        return None
+    for label in plan["notebook"]:
+        lesson = BY_NUMBER[int(label[:2])]
+        if facts(lesson).path:
+            return lesson.label
+    return None
 
 
 def show_plan(minutes: int = STUDY_MINUTES, weak_spot: str = WEAK_SPOT) -> None:
@@ -281,7 +280,16 @@ def show_plan(minutes: int = STUDY_MINUTES, weak_spot: str = WEAK_SPOT) -> None:
     now = plan[plan["plan"] == "now"]
     print(f"{minutes} min for '{weak_spot}': {len(now)} notebook(s) now, "
           f"{now['minutes'].sum()} min used, {minutes - now['minutes'].sum()} min spare.")
-    print(plan.to_string(index=False))
+    if plan.empty:
+        print("(no notebook for this weak spot exists yet)")
+    else:
+        print(plan.to_string(index=False))
+    suggestion = path_suggestion(plan)
+    if suggestion:
+        print(f"Nothing fits whole; {suggestion} opens with a 15-minute path: open it for that.")
+    _, unwritten = planner_rows(minutes, weak_spot)
+    if unwritten:
+        print("Not yet written (not scheduled): " + ", ".join(f"{lesson.label} ({lesson.minutes} min)" for lesson in unwritten))
 
 
 # %%
@@ -301,9 +309,10 @@ for minutes, spot in [(30, "features and leakage"), (90, "evaluation and A/B tes
     print()
 
 # %% [markdown]
-# With 30 minutes the planner picks one notebook and keeps the rest for next time; with three hours
-# everything for the weak spot fits. Planned notebooks are listed after ready ones, so a plan never
-# starts with something you cannot open yet.
+# With `30` minutes nothing on the features list fits whole, and the planner points to a case study's
+# 15-minute path instead; with three hours both ready notebooks for serving fit. The step notebooks
+# not yet written appear only on the "not yet written" line: a plan never asks you to open something
+# that does not exist.
 #
 # > **Say it in the interview:** "Let me structure this: I'll clarify the goal and constraints, frame
 # > the ML problem, then go through data, model, training, evaluation, serving and monitoring —
@@ -335,28 +344,48 @@ for minutes, spot in [(30, "features and leakage"), (90, "evaluation and A/B tes
 #
 # ## Your turn
 #
-# **Exercise 1.** How many minutes of the 3-hour workshop are *not* spent in a notebook (breaks and
-# debrief)? Compute it from `STUDY_PATHS` rather than counting by hand.
+# **Exercise 1.** How many minutes of the 3-hour workshop are *not* spent in a notebook (setup,
+# breaks and debrief)? Compute it from `agendas` rather than counting by hand.
 #
-# **Exercise 2.** You have an hour and find *serving and latency* hardest. How many notebooks does
-# the planner give you to open now? Use the planner function rather than the widget.
+# **Exercise 2.** You have an hour and find *serving and latency* hardest. Which notebooks does the
+# planner give you to open now? Answer with a list of their numbers; use the planner function rather
+# than the widget.
 
 # %% jupyter={"source_hidden": true} tags=["answer-key"]
 # Answer key for the self-checks below: computed from the notebook's state, collapsed so that it
 # does not spoil the exercises. Try them first.
-_key = {"Exercise 1": sum(m for n, m, _ in STUDY_PATHS["3-hour workshop"] if n is None),
-        "Exercise 2": int((study_plan(60, "serving and latency")["plan"] == "now").sum())}
+_key = {"Exercise 1": sum(item.minutes for item in agendas["3-hour workshop"] if item.number is None)}
+_plan_2 = study_plan(60, "serving and latency")
+_now_2 = [int(label[:2]) for label in _plan_2.loc[_plan_2["plan"] == "now", "notebook"]]
+# Exercise 2 has more than one defensible reading of the planner's output: the notebooks marked
+# "now"; only those of them that exist (the same, as long as the planner is right); and, when nothing
+# fits whole, the notebook whose 15-minute path the planner suggests opening. Unwritten notebooks,
+# and ready ones marked "next time", are wrong under every reading.
+_readings_2 = [_now_2, [n for n in _now_2 if BY_NUMBER[n] in existing()]]
+if path_suggestion(_plan_2):
+    _readings_2.append(sorted(_now_2 + [int(path_suggestion(_plan_2)[:2])]))
+_key["Exercise 2"] = _readings_2
+
+
+def _reading(answer, readings: list[list[int]]) -> list[int]:
+    """The accepted reading that ``answer`` gives (in any order), or the first (so others are "not quite")."""
+    try:
+        given = sorted(int(n) for n in answer)
+    except (TypeError, ValueError):
+        return readings[0]
+    return list(answer) if given in readings else readings[0]
+
 
 # %%
 # Exercise 1: minutes of the 3-hour workshop outside notebooks
-answer_1 = TODO  # e.g. sum(...) over STUDY_PATHS["3-hour workshop"]
+answer_1 = TODO  # e.g. sum(...) over agendas["3-hour workshop"]
 ok_1 = check_answer("Exercise 1", answer_1, _key["Exercise 1"], rel_tol=0,
-                    hint="entries whose notebook is None are breaks and discussion")
+                    hint="items whose notebook number is None are setup, breaks and discussion")
 
 # Exercise 2: notebooks to open now with 60 minutes for serving and latency
 answer_2 = TODO
-ok_2 = check_answer("Exercise 2", answer_2, _key["Exercise 2"], rel_tol=0,
-                    hint="the planner's 'plan' column says which notebooks fit this sitting")
+ok_2 = check_answer("Exercise 2", answer_2, _reading(answer_2, _key["Exercise 2"]), rel_tol=0,
+                    hint="the 'plan' column says which notebooks fit this sitting; read the lines under the table too")
 
 # %% [markdown]
 # ## Scorecard
@@ -366,14 +395,30 @@ ok_2 = check_answer("Exercise 2", answer_2, _key["Exercise 2"], rel_tol=0,
 # %% tags=["scorecard"]
 from utils.scorecard import build, enforce
 
-paths_in_plan = all(n is None or n in BY_NUMBER for steps in STUDY_PATHS.values() for n, _, _ in steps)
-totals = summary.set_index("path")["total minutes"]
-scorecard = build([
-    ("3-hour workshop fills its slot", int(totals["3-hour workshop"]), "= 180", totals["3-hour workshop"] == 180),
-    ("full-day workshop fills its slot", int(totals["full-day workshop"]), "= 480", totals["full-day workshop"] == 480),
-    ("every path names only planned notebooks", paths_in_plan, "True", paths_in_plan),
+ready = {lesson.number for lesson in available}
+items = [(spec, item) for spec in AGENDAS for item in agendas[spec.name]]
+missing = [item.number for _, item in items if item.number is not None and item.number not in ready]
+short = [item.number for _, item in items if item.number is not None and item.minutes < minimum_minutes(BY_NUMBER[item.number])]
+case_minutes = {}
+for _, item in items:
+    if item.number is not None and facts(BY_NUMBER[item.number]).path:
+        case_minutes.setdefault(item.number, set()).add(item.minutes)
+uneven = sorted(n for n, minutes in case_minutes.items() if len(minutes) > 1)
+scheduled_missing = sum(BY_NUMBER[int(label[:2])].number not in ready
+                        for spot in WEAK_SPOTS for m in range(15, 601, 15)
+                        for label in study_plan(m, spot)["notebook"])
+totals = {spec.name: sum(item.minutes for item in agendas[spec.name]) for spec in AGENDAS}
+rows = [(f"{spec.name} fills its slot", totals[spec.name], f"= {spec.slot}", totals[spec.name] == spec.slot)
+        for spec in AGENDAS]
+rows += [
+    ("agenda notebooks that do not exist", len(missing), "0", not missing),
+    ("notebook slots shorter than their 15-minute path or study time", len(short), "0", not short),
+    ("case studies timed differently in the two workshops", len(uneven), "0", not uneven),
+    ("longest self-study day (minutes)", int(per_day.max()), f"<= {daily_budget}", per_day.max() <= daily_budget),
+    ("unwritten notebooks the planner schedules, all settings", scheduled_missing, "0", scheduled_missing == 0),
     ("environment matches the pins", len(mismatches), "0 mismatches", mismatches.empty),
-])
+]
+scorecard = build(rows)
 display(scorecard)
 enforce(scorecard, at_defaults=AT_DEFAULTS)
 
@@ -390,12 +435,18 @@ enforce(scorecard, at_defaults=AT_DEFAULTS)
 # ## Solutions
 
 # %%
-answer_1 = sum(minutes for number, minutes, _ in STUDY_PATHS["3-hour workshop"] if number is None)
+answer_1 = sum(item.minutes for item in agendas["3-hour workshop"] if item.number is None)
 ok_1 = check_answer("Exercise 1", answer_1, _key["Exercise 1"], rel_tol=0)
 
 plan = study_plan(60, "serving and latency")
-answer_2 = int((plan["plan"] == "now").sum())
-ok_2 = check_answer("Exercise 2", answer_2, _key["Exercise 2"], rel_tol=0)
+answer_2 = [int(label[:2]) for label in plan.loc[plan["plan"] == "now", "notebook"]]
+ok_2 = check_answer("Exercise 2", answer_2, _reading(answer_2, _key["Exercise 2"]), rel_tol=0)
+
+# %% [markdown]
+# With the notebooks that exist today the planner marks none "now": both ready ones for serving take
+# longer than an hour, and the serving step notebook is not written yet, so it is listed apart (it is
+# never an answer). Reading the suggestion under the table as "open this one for its 15-minute path"
+# gives that one notebook, and the check accepts it too.
 
 # %% [markdown]
 # *Navigation:* **Course map** (you are here) · [01 · Clarify the problem](01_clarify_the_problem.ipynb) →

@@ -17,7 +17,7 @@
 # # 01 · Clarify the problem
 # *Turn a vague prompt into a number to move, a proxy whose gap you know, and a size you can defend.* · about 35 min · needs: [00 · Course map](00_course_map.ipynb), a little pandas
 #
-# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [02 · Frame it as ML](02_frame_as_ml.ipynb) →
 #
 # **You will be able to:**
 # - draw business metric → ML objective → training label, with a guardrail, for five problems;
@@ -592,4 +592,4 @@ print(f"Exercise 2 with M x 10 bytes of links ({upper:.2f} GB) accepted: {np.isc
 # - treats cancelled orders as censored labels, and evaluates the first ETA apart from its updates.
 
 # %% [markdown]
-# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [02 · Frame it as ML](02_frame_as_ml.ipynb) →

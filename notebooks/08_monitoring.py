@@ -17,7 +17,7 @@
 # # 08 · Monitoring
 # *Know which alarm to trust: drift that costs nothing, decay that moves no input, and a loop that hides its own errors.* · about 40 min · needs: [00 · Course map](00_course_map.ipynb), [10 · Fraud detection](10_case_fraud_detection.ipynb) helps
 #
-# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
+# *Navigation:* ← [06 · Evaluation](06_evaluation.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
 #
 # **You will be able to:**
 # - compute PSI and KS per feature and segment, and trade a threshold's delay against its false alarms;
@@ -661,4 +661,4 @@ for name, misses in near_misses.items():
 # - corrects for multiple testing, groups alerts, and gives each page an owner and a runbook.
 
 # %% [markdown]
-# *Navigation:* ← [00 · Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
+# *Navigation:* ← [06 · Evaluation](06_evaluation.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →

@@ -20,7 +20,7 @@
 #
 # about 85 min · needs: [00 · Course map](00_course_map.ipynb), some pandas and a dot product; notebooks 02, 06 and 08 go deeper into labels, A/B tests and feedback loops
 #
-# *Navigation:* ← [01 · Clarify the problem](01_clarify_the_problem.ipynb) · [Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
+# *Navigation:* ← [08 · Monitoring](08_monitoring.ipynb) · [Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
 #
 # **15-minute path:** step 1 (the objective and the system drawn), step 6 (offline metrics against
 # online outcomes for 11 policies, and the A/B test), and step 8 (the feedback loop and its guardrails).
@@ -1216,4 +1216,4 @@ ok = check_answer("Exercise 2", answer, 200e6 * item_emb.shape[1] * item_emb.ite
 # - states the price of exploration and that it alone did not stop the drift.
 
 # %% [markdown]
-# *Navigation:* ← [01 · Clarify the problem](01_clarify_the_problem.ipynb) · [Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
+# *Navigation:* ← [08 · Monitoring](08_monitoring.ipynb) · [Course map](00_course_map.ipynb) · [10 · Fraud detection](10_case_fraud_detection.ipynb) →
