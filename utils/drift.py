@@ -39,10 +39,10 @@ def psi(reference: np.ndarray, current: np.ndarray, bins: int = 10, eps: float =
     return float(np.sum((q - p) * np.log(q / p)))
 
 
-def psi_by_group(reference: np.ndarray, current: np.ndarray, groups: np.ndarray, n_groups: int,
-                 bins: int = 10, eps: float = 1e-4) -> np.ndarray:
-    """:func:`psi` of each group of ``current`` (``groups`` in 0..n_groups-1) at once; NaN for an
-    empty group. Same bins and clipping as :func:`psi`, so each entry equals ``psi(reference, group)``."""
+def _grouped_bins(reference: np.ndarray, current: np.ndarray, groups: np.ndarray, n_groups: int,
+                  bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference's share in each of its quantile bins, and each group's counts in those bins
+    (shape ``n_groups x bins``); validates the inputs for the ``*_by_group`` functions."""
     if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 100:
         raise ValueError(f"bins = {bins!r}: must be an integer in [2, 100]")
     ref, cur = _as_1d("reference", reference), _as_1d("current", current)
@@ -51,8 +51,17 @@ def psi_by_group(reference: np.ndarray, current: np.ndarray, groups: np.ndarray,
         raise ValueError(f"groups must match current's shape and lie in [0, {n_groups - 1}]")
     edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
     k = len(edges) + 1
-    p = np.clip(np.bincount(np.searchsorted(edges, ref, "left"), minlength=k) / len(ref), eps, None)
+    p = np.bincount(np.searchsorted(edges, ref, "left"), minlength=k) / len(ref)
     counts = np.bincount(g * k + np.searchsorted(edges, cur, "left"), minlength=n_groups * k).reshape(n_groups, k)
+    return p, counts
+
+
+def psi_by_group(reference: np.ndarray, current: np.ndarray, groups: np.ndarray, n_groups: int,
+                 bins: int = 10, eps: float = 1e-4) -> np.ndarray:
+    """:func:`psi` of each group of ``current`` (``groups`` in 0..n_groups-1) at once; NaN for an
+    empty group. Same bins and clipping as :func:`psi`, so each entry equals ``psi(reference, group)``."""
+    p, counts = _grouped_bins(reference, current, groups, n_groups, bins)
+    p = np.clip(p, eps, None)
     n = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.clip(counts / n, eps, None)
@@ -67,17 +76,8 @@ def chi2_pvalue_by_group(reference: np.ndarray, current: np.ndarray, groups: np.
     for an empty group. Unlike PSI, the test knows the group's size: a small sample needs a bigger gap."""
     from scipy.stats import chi2
 
-    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 100:
-        raise ValueError(f"bins = {bins!r}: must be an integer in [2, 100]")
-    ref, cur = _as_1d("reference", reference), _as_1d("current", current)
-    g = np.asarray(groups).ravel()
-    if g.shape != cur.shape or (g.size and (g.min() < 0 or g.max() >= n_groups)):
-        raise ValueError(f"groups must match current's shape and lie in [0, {n_groups - 1}]")
-    edges = np.unique(np.quantile(ref, np.linspace(0, 1, bins + 1)[1:-1]))
-    k = len(edges) + 1
-    p = np.bincount(np.searchsorted(edges, ref, "left"), minlength=k) / len(ref)
+    p, counts = _grouped_bins(reference, current, groups, n_groups, bins)
     keep = p > 0
-    counts = np.bincount(g * k + np.searchsorted(edges, cur, "left"), minlength=n_groups * k).reshape(n_groups, k)
     n = counts.sum(axis=1, keepdims=True)
     expected = n * p[keep]
     with np.errstate(invalid="ignore", divide="ignore"):
