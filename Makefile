@@ -7,11 +7,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # The one test command (the README quotes it; .ci/run calls it).
 PYTEST_ARGS := -n 2 --dist loadfile --nbval --nbval-current-env \
-               --nbval-sanitize-with tests/nbval_sanitize.cfg --ignore=tests/claims tests notebooks
+               --nbval-sanitize-with tests/nbval_sanitize.cfg --durations=25 --ignore=tests/claims tests notebooks
 # The claims tier and the knob sweep re-execute notebooks with injected parameters (tests/claims/).
-CLAIMS_ARGS := -n 2 --dist load -p no:cacheprovider
+CLAIMS_ARGS := -n 2 --dist load -p no:cacheprovider --durations=15
 
-.PHONY: lab test check claims knobs execute lint bench nav clean help
+.PHONY: lab test check claims knobs execute lint bench nav kit site clean help
 
 help:
 	@echo "make lab      open the course in JupyterLab (creates .venv on first use)"
@@ -24,6 +24,8 @@ help:
 	@echo "make lint     ruff on utils/, tests/ and the notebooks"
 	@echo "make bench    per-notebook wall time and peak memory, plus world/serving benchmarks"
 	@echo "make nav      rewrite the navigation lines of every notebook"
+	@echo "make kit      workshop kit: handouts (HTML + PDF), room kit, TA answer key -> build/kit/"
+	@echo "make site     the course as a static website (no kernel, no network) -> build/site/"
 
 # The stamp files make a second call install nothing; they depend on the pin files,
 # so changing a pin reinstalls.
@@ -69,6 +71,13 @@ bench: $(VENV)/.stamp-dev
 
 nav: $(VENV)/.stamp-lab
 	$(BIN)/python -m utils.course --nav
+
+# Workshop kit and website (tools/kit.py, tools/site.py); both read the executed notebooks.
+kit: $(VENV)/.stamp-dev
+	$(BIN)/python tools/kit.py
+
+site: kit
+	$(BIN)/python tools/site.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
