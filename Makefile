@@ -64,7 +64,7 @@ execute: $(VENV)/.stamp-lab
 	$(BIN)/python tests/tools/execute.py $(NOTEBOOKS)
 
 lint: $(VENV)/.stamp-dev
-	$(BIN)/ruff check utils tests notebooks
+	$(BIN)/ruff check utils tests notebooks tools
 
 bench: $(VENV)/.stamp-dev
 	$(BIN)/python tests/benchmarks/run.py

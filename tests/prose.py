@@ -465,6 +465,8 @@ def reading_minutes(notebook: nbformat.NotebookNode) -> int:
         if cell.cell_type == "markdown":
             words += len(re.findall(r"[A-Za-z0-9']+", CODE_SPAN.sub(" x ", cell.source)))
         elif cell.cell_type == "code":
+            if "colab" in cell.get("metadata", {}).get("tags", []):
+                continue  # the Colab set-up cell (tools/colab.py) is not read: it does nothing elsewhere
             lines += sum(1 for line in cell.source.split("\n")
                          if line.strip() and not line.strip().startswith("# NBVAL"))
             figures += sum(1 for o in cell.get("outputs", []) if "image/png" in o.get("data", {}))

@@ -128,6 +128,15 @@ def test_reading_time_check_reports_a_wrong_estimate() -> None:
     assert len(problems) == 2 and "about 15 min" in problems[0]
 
 
+def test_reading_time_skips_only_the_colab_cell() -> None:
+    code = "\n".join(f"x{i} = {i}" for i in range(120))  # 120 lines: 10 minutes at 12 a minute
+    colab = new_code_cell(code, metadata={"tags": ["colab"]})
+    nb = new_notebook(cells=[new_markdown_cell("# t"), colab])
+    assert prose.reading_minutes(nb) == 5  # the floor: nothing counted
+    nb.cells[1] = new_code_cell(code)
+    assert prose.reading_minutes(nb) == 10
+
+
 def test_source_sync_check_reports_an_edit_not_rebuilt(tmp_path: Path) -> None:
     path = ROOT / "notebooks" / "00_course_map.ipynb"
     notebook, source = read(path), jupytext.read(path.with_suffix(".py"))
