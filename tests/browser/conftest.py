@@ -135,11 +135,21 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
-def copy_notebook(server: LabServer, source: Path) -> Path:
-    """Copy a notebook into the server's root with its outputs cleared (JupyterLab autosaves)."""
+def copy_notebook(server: LabServer, source: Path, through: str | None = None) -> Path:
+    """Copy a notebook into the server's root with its outputs cleared (JupyterLab autosaves).
+
+    With ``through``, the copy ends at the first code cell containing that text: Run All then
+    builds exactly the state a learner has when they reach that cell, and nothing after it.
+    """
     import nbformat
 
     notebook = nbformat.read(source, as_version=4)
+    if through is not None:
+        stop = next((i for i, cell in enumerate(notebook.cells)
+                     if cell.cell_type == "code" and through in cell.source), None)
+        if stop is None:
+            raise ValueError(f"{source.name}: no code cell contains {through!r}")
+        notebook.cells = notebook.cells[:stop + 1]
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
