@@ -228,7 +228,7 @@ def test_a_follow_up_quoting_a_vanished_claim_stops_the_build(monkeypatch: pytes
     from tools.room_kit import room_pages
     from utils import interview
 
-    broken = {"fraud": {"Serving": [interview.FollowUp("Q?", "A.", ("a claim the notebook never printed",))]}}
+    broken = {"fraud": {"Serving": [interview.FollowUp("Q?", "A.", (("a claim the notebook never printed", ">"),))]}}
     monkeypatch.setattr(interview, "FOLLOW_UPS", broken)
     with pytest.raises(KitError, match="a claim the notebook never printed"):
         room_pages(notebook_io.NOTEBOOK_DIR)

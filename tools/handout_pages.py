@@ -120,7 +120,7 @@ def _items(lines: list[str], rows: list[dict[str, str]], notebook: Path, css: st
 
 
 def scorecard(notebook: Path) -> list[dict[str, str]]:
-    """The scorecard rows of an executed notebook as ``{"claim", "value"}`` dicts, read by
+    """The scorecard rows of an executed notebook as ``{"claim", "value", "reference"}`` dicts, read by
     ``utils.interview.case_numbers`` (one reader for notebook 14 and the kit)."""
     from utils.interview import case_numbers
 
@@ -128,7 +128,7 @@ def scorecard(notebook: Path) -> list[dict[str, str]]:
         numbers = case_numbers(notebook)
     except ValueError as error:
         raise KitError(str(error)) from error
-    return [{"claim": claim, "value": value} for claim, value in numbers.items()]
+    return [{"claim": claim, "value": str(value), "reference": value.reference} for claim, value in numbers.items()]
 
 
 def case_page(case: dict[str, Any], notebook_dir: Path = notebook_io.NOTEBOOK_DIR,

@@ -53,12 +53,13 @@ def _follow_ups(key: str, step: str, numbers: dict[str, str], case: str) -> str:
     items = []
     for follow in interview.FOLLOW_UPS.get(key, {}).get(step, []):
         quoted = []
-        for claim in follow.quotes:
+        for claim, _says in follow.quotes:
             value = interview.quote(numbers, claim)
             if value is None:
                 raise KitError(f"utils/interview.py: a follow-up for {key!r} at {step!r} quotes the claim "
                                f"{claim!r}, which the scorecard of {case} no longer prints")
-            quoted.append(f"{esc(claim)} = <strong>{esc(value)}</strong>")
+            reference = getattr(value, "reference", "")
+            quoted.append(f"{esc(claim)} = <strong>{esc(value)}</strong>" + (f" ({esc(reference)})" if reference else ""))
         numbers_line = f"<br><small>Case numbers ({esc(case)}): {'; '.join(quoted)}</small>" if quoted else ""
         items.append(f"<li><strong>Ask:</strong> {inline(follow.question)}<br><strong>Strong answer:</strong> "
                      f"{inline(follow.strong_answer)}{numbers_line}</li>")
@@ -76,7 +77,7 @@ def _prompt_section(prompt: Prompt, notebook_dir: Path) -> str:
                         for part, v in tree.items())
     steps = []
     for step, minutes, start, end in interview.schedule("00:00"):
-        listen = interview.TEMPLATE.get(step, "")
+        listen = interview.TEMPLATE.get(step) or interview.SLOTS.get(step, "")
         follow = _follow_ups(prompt.key, step, numbers, prompt.case or "")
         steps.append(f"<tr><td>{_clock(start)}–{_clock(end)}</td><td><strong>{esc(step)}</strong> ({minutes} min)"
                      + (f"<br><small>Listen for: {inline(listen)}</small>" if listen else "")
@@ -132,8 +133,8 @@ def observer_sheet(notebook_dir: Path) -> str:
 <table><tr><th>Candidate</th><td></td><th>Prompt</th><td></td><th>Date</th><td></td></tr></table>
 <h2>The five signals</h2>
 <p>Tick what the interviewers penalise when you see it; score each signal from {interview.SCORE_MIN}
-(missing) to {interview.SCORE_MAX} (unprompted and quantified); {interview.SCORE_MIN + 1} = only when prompted,
-{interview.SCORE_MAX - 1} = unprompted.</p>
+({interview.SCORE_LABELS[interview.SCORE_MIN]}) to {interview.SCORE_MAX} ({interview.SCORE_LABELS[interview.SCORE_MAX]});
+{"; ".join(f"{n} = {esc(interview.SCORE_LABELS[n])}" for n in range(interview.SCORE_MIN + 1, interview.SCORE_MAX))}.</p>
 <table class="signals"><thead><tr><th>signal, what it looks like, what is penalised</th>{header}<th class="notes">evidence (what was said)</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 <h2>The first five minutes covered</h2><p>{items}</p>
