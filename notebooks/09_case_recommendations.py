@@ -88,7 +88,7 @@ from scipy.stats import rankdata
 from sklearn.utils.extmath import randomized_svd
 from threadpoolctl import threadpool_limits
 
-from utils import check_answer, use_course_style
+from utils import abtest, check_answer, use_course_style
 from utils.checks import TODO
 from utils.recsys import FACTOR_GRID_BITS, gini, load_interactions, make_world, on_grid
 from utils.recsys_byo import split_periods
@@ -777,7 +777,9 @@ else:
 # user-randomised A/B test of the shipped design: arm A trained on clicks, arm B on satisfied clicks,
 # all users split `50/50`, for `AB_DAYS` days. **CUPED**
 # (notebook 06) subtracts what each user's pre-test behaviour predicts; the last column is the interval's
-# width without it. CTR is a ratio of sums, so its interval comes from a bootstrap over users.
+# width without it. CTR, a ratio of sums over users, gets the delta method. The engine of
+# [06 · Evaluation](06_evaluation.ipynb), `utils.abtest`, computes it all and decides: ship B only with
+# no sample-ratio mismatch (SRM), satisfied clicks up, and guardrails no worse than `1` % of arm A.
 #
 # **Predict, then run:** which arm wins CTR, and which wins active days per user?
 
@@ -792,21 +794,14 @@ def user_lists(user_emb_, item_emb_, model, label, users, k=SHIP_K, length=30):
     return np.concatenate(out)
 
 def diff_ci(y, pre):
-    """Raw means of A and B; CUPED-adjusted B - A with its 95% interval; the interval's width without CUPED."""
-    def diff_se(v):
-        a, b = v[~in_b], v[in_b]
-        return b.mean() - a.mean(), np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
-    theta = np.mean((pre - pre.mean()) * (y - y.mean())) / pre.var()  # CUPED slope (no BLAS: same everywhere)
-    diff, se = diff_se(y - theta * (pre - pre.mean()))
-    return y[~in_b].mean(), y[in_b].mean(), diff, diff - 1.96 * se, diff + 1.96 * se, 2 * 1.96 * diff_se(y)[1]
+    """CUPED result; raw means of A and B, CUPED-adjusted B - A with its 95% interval, the width without CUPED."""
+    adjusted, plain = abtest.cuped(y[~in_b], pre[~in_b], y[in_b], pre[in_b]).result, abtest.analyze_mean(y[~in_b], y[in_b])
+    return adjusted, [y[~in_b].mean(), y[in_b].mean(), adjusted.estimate, adjusted.ci_low, adjusted.ci_high, plain.ci_high - plain.ci_low]
 
-def ctr_ci(clicks, shown, n_boot=1_000):
-    r = np.random.default_rng(SEED)
-    arms = [(clicks[m], shown[m]) for m in (~in_b, in_b)]
-    boot = [c[i].sum(axis=1) / n[i].sum(axis=1) for c, n in arms for i in [r.integers(0, len(c), (n_boot, len(c)))]]
-    (ca, na), (cb, nb) = arms
-    low, high = np.percentile(boot[1] - boot[0], [2.5, 97.5])
-    return ca.sum() / na.sum(), cb.sum() / nb.sum(), cb.sum() / nb.sum() - ca.sum() / na.sum(), low, high, high - low
+def ctr_ci(clicks, shown):
+    """Result; CTR of A and B, B - A with its delta-method 95% interval (a ratio of sums, randomised by user)."""
+    r, ctr_a = abtest.analyze_ratio(clicks[~in_b], shown[~in_b], clicks[in_b], shown[in_b]), clicks[~in_b].sum() / shown[~in_b].sum()
+    return r, [ctr_a, ctr_a + r.estimate, r.estimate, r.ci_low, r.ci_high, r.ci_high - r.ci_low]
 
 if world is not None:
     everyone = np.arange(n_users)
@@ -819,53 +814,59 @@ if world is not None:
     before = world.log[world.log["day"] >= DAYS - AB_DAYS].groupby("user_id")
     pre = {c: before[c].agg(f).reindex(range(n_users), fill_value=0).to_numpy(float)
            for c, f in [("day", "nunique"), ("watch_fraction", "sum"), ("satisfied", "sum")]}
-    ab_table = pd.DataFrame({
-        "CTR": ctr_ci(per_user["clicks"].to_numpy(), per_user["impressions"].to_numpy()),
-        "satisfied clicks per user": diff_ci(per_user["satisfied_clicks"].to_numpy(float), pre["satisfied"]),
-        "watch per user (items)": diff_ci(per_user["watch"].to_numpy(), pre["watch_fraction"]),
-        "active days per user": diff_ci(per_user["active"].to_numpy(float), pre["day"])},
-        index=["A: clicks", "B: satisfaction", "B - A", "95% CI low", "95% CI high", "CI width, no CUPED"]).T
+    raw = {"CTR": ctr_ci(per_user["clicks"].to_numpy(), per_user["impressions"].to_numpy()),
+           "satisfied clicks per user": diff_ci(per_user["satisfied_clicks"].to_numpy(float), pre["satisfied"]),
+           "watch per user (items)": diff_ci(per_user["watch"].to_numpy(), pre["watch_fraction"]),
+           "active days per user": diff_ci(per_user["active"].to_numpy(float), pre["day"])}
+    ab_results = {metric: result for metric, (result, _) in raw.items()}
+    ab_table = pd.DataFrame({metric: row for metric, (_, row) in raw.items()},
+                            index=["A: clicks", "B: satisfaction", "B - A", "95% CI low", "95% CI high", "CI width, no CUPED"]).T
     display(ab_table.round(3))
+    n_a, n_b = int((~in_b).sum()), int(in_b.sum())
+    srm = abtest.srm_check([n_a, n_b], [0.5, 0.5])
+    srm_catches = next(f for f in range(1, 100) if abtest.srm_check([n_a, n_b * (100 - f) // 100], [0.5, 0.5]).mismatch)
+    guard = lambda m: abtest.Guardrail(m, ab_results[m], round(0.01 * ab_table.loc[m, "A: clicks"], 3))  # noqa: E731
+    decision = abtest.decide(ab_results["satisfied clicks per user"], [guard("active days per user"), guard("watch per user (items)")], srm=srm)
+    print(f"SRM: {n_a:,} vs {n_b:,} users, p = {srm.p_value:.3f}; a planted loss of arm B's users is flagged "
+          f"from {srm_catches} % (p < 0.001)")
+    print(f"ship B: {decision.ship}", *decision.reasons, sep="\n  ")
 else:
     print("Skipped: the A/B test needs the simulator (DATA_PATH is set).")
 
 # %% [markdown]
 # The click-optimised arm A wins what it optimised: CTR 0.107 against 0.100, a difference whose whole
 # interval is below zero. It loses what matters: over the test arm B gets 0.666 more satisfied clicks per
-# user (0.383 to 0.949), 0.444 more items' worth of watch time and 0.348 more active days per user
-# (0.154 to 0.541). CUPED earns its place: without it the active-days interval would be 0.716 wide, about
+# user (0.383 to 0.950), 0.444 more items' worth of watch time and 0.348 more active days per user
+# (0.154 to 0.541). Without CUPED the active-days interval would be 0.716 wide, about
 # twice as wide. The mechanism is the planted one: clickbait disappoints, and disappointed users come
-# back less often.
+# back less often. The split passes the SRM check (p = 0.631) and the guardrails their margins: the
+# rule ships B. Not at every seed: at `SEED = 2` the active-days interval crosses its margin, so the
+# rule blocks — `N_USERS / 2` users per arm cannot rule out a 1 % harm. The SRM check too is
+# weak here: it catches a loss of arm B's users only from 11 %. A CTR guardrail at margin `0` would block.
 #
 # ### How big would a realistic test be, and how long?
 #
-# Real launches rarely move a long-term metric by more than a percent. The cell below sizes a test for
-# such lifts from the CUPED-adjusted spread of arm A, today's system (z = `0.84` for `80` % power,
-# `1.96` for a two-sided `5` % level).
+# The cell below sizes a test for lifts of a percent or less from the CUPED-adjusted spread of arm A
+# (`80` % power, `5` % level).
 
 # %%
 if world is not None:
-    y = per_user["satisfied_clicks"].to_numpy(float)
-    theta = np.mean((pre["satisfied"] - pre["satisfied"].mean()) * (y - y.mean())) / pre["satisfied"].var()
-    sd = np.std((y - theta * (pre["satisfied"] - pre["satisfied"].mean()))[~in_b], ddof=1)  # arm A: today's system
+    y, x = per_user["satisfied_clicks"].to_numpy(float), pre["satisfied"]
+    sd = np.std((y - abtest.cuped(y[~in_b], x[~in_b], y[in_b], x[in_b]).theta * (x - x.mean()))[~in_b], ddof=1)
     base = ab_table.loc["satisfied clicks per user", "A: clicks"]
-    z = 1.96 + 0.84  # a two-sided 5 % level and 80 % power
-    sizing = pd.Series({f"{lift:.1%} lift": 2 * z**2 * sd**2 / (lift * base) ** 2
-                        for lift in (0.005, 0.01, ab_table.loc["satisfied clicks per user", "B - A"] / base)},
-                       name="users per arm")
+    sizing = pd.Series({f"{lift:.1%} lift": abtest.sample_size_mean(sd, lift * base).control   # 5 % two-sided, 80 % power
+                        for lift in (0.005, 0.01, ab_table.loc["satisfied clicks per user", "B - A"] / base)})
     print(f"this test: {n_users // 2:,} users per arm")
-    for name, users_needed in sizing.items():
-        print(f"users per arm for a {name} in satisfied clicks per user: {users_needed:,.0f}")
-    print(f"at {daily_users:,} daily users, a 0.5% test enrols in {2 * sizing.iloc[0] / daily_users:.2f} days: "
+    print(*(f"users per arm for a {name} in satisfied clicks per user: {n:,}" for name, n in sizing.items()), sep="\n")
+    print(f"at {daily_users:,} daily users, a 0.5% test enrols in {abtest.days_needed(2 * sizing.iloc[0], daily_users)} day(s): "
           f"the duration is set by the outcome window, {AB_DAYS} days of satisfied clicks")
 
 # %% [markdown]
-# This test's lift is large because arm A is deliberately bad — it learns clickbait — so 2,500 users
-# per arm see it. A realistic launch moves a
+# Arm A is deliberately bad, so 2,500 users per arm see this lift. A realistic launch moves a
 # long-term metric by a fraction of a percent: Kohavi et al. 2020 (*Trustworthy Online Controlled
 # Experiments*) report that most ideas tested at large companies move their key metric by less
-# than a percent, or not at all. At a 0.5 % lift this metric needs about 378,034 users per arm, at 1 %
-# about 94,509. At step 1's traffic they enrol within a day (0.38 days), so the duration is set by
+# than a percent, or not at all. At a 0.5 % lift this metric needs about 378,463 users per arm, at 1 %
+# about 94,616. At step 1's traffic they enrol within 1 day, so the duration is set by
 # the metric's own window, `21` days of satisfied clicks, and by whole weeks for weekday cycles and
 # novelty, which this simulator does not have.
 #

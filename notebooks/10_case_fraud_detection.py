@@ -97,7 +97,7 @@ from sklearn.metrics import average_precision_score, precision_recall_curve, roc
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
-from utils import check_answer, use_course_style
+from utils import abtest, check_answer, use_course_style
 from utils.checks import TODO
 from utils.fraud import SCENARIOS, START, make_fraud_world
 from utils.timing import measure
@@ -717,16 +717,13 @@ by_seed
 #
 # ### What would a new threshold cost? Ask the logs, with propensities
 #
-# A colleague proposes a higher threshold. The logs cannot answer directly: declined payments
+# A colleague proposes a higher threshold. The logs cannot answer: declined payments
 # never show whether they were fraud. The remedy is **exploration with known propensities**: the
-# deployed policy approves a small random share of the payments it would have acted on (more
-# often near the threshold) and logs that probability. Weighting each logged payment by one over
-# the probability of what was done to it (inverse propensity weighting) gives an unbiased
-# estimate of any higher threshold's cost. Approvals are priced from what the issuer sees, their
-# chargebacks (friendly fraud included). Acted-on payments are priced with their **true** fraud
-# status (`15` for a genuine customer declined, the amount when a fraudster passes the step-up):
-# an issuer learns only part of that, from complaints and failed step-ups, so that part of the
-# logged cost is the world's truth, not an observation.
+# deployed policy approves a random share of the payments it would act on
+# and logs that probability. Weighting each logged payment by one over
+# the probability of what was done to it (inverse propensity weighting) prices any higher
+# threshold without bias. Approvals are priced by their chargebacks; acted-on
+# payments by their **true** fraud status, which an issuer learns only in part — the world's truth.
 
 # %%
 rng_log = np.random.default_rng(SEED + 7)
@@ -759,25 +756,29 @@ for _ in range(200):                        # the same resampled logs price both
 ips_low, ips_high = np.percentile(ips_draws, [2.5, 97.5])
 diff_low, diff_high = np.percentile(diff_draws, [2.5, 97.5])
 ips_diff = ips_cost_per_day(t_new) - ips_cost_per_day(t_deployed)
+card_cost = pd.Series(np.where(p_future < t_deployed, cost_if_approved, cost_if_acted)).groupby(tx.loc[future, "customer_id"].to_numpy()).sum()
+cards_needed = abtest.sample_size_mean(card_cost.std(), max(abs(ips_diff), 0.1) * n_future_days / len(card_cost)).control  # A/B by card
 counterfactual = pd.DataFrame({"cost per day of the new threshold": [true_new, ips_cost_per_day(t_new), naive_new],
                                "new minus deployed": [true_new - true_deployed, ips_diff, np.nan]},
                               index=["true (the world replays the new policy)", "propensity-weighted estimate from the logs",
                                      "naive: logged costs, unweighted"]).round(1)
 print(f"deployed threshold {t_deployed:.2f}, proposed {t_new:.2f}; random approvals logged: "
       f"{int((logged_approve & (p_future >= t_deployed)).sum())} of {int((p_future >= t_deployed).sum())} acted-on payments; "
-      f"IPS 95 % bootstrap interval [{ips_low:.1f}, {ips_high:.1f}]; new minus deployed [{diff_low:.1f}, {diff_high:.1f}]")
+      f"IPS 95 % bootstrap interval [{ips_low:.1f}, {ips_high:.1f}]; new minus deployed [{diff_low:.1f}, {diff_high:.1f}]; "
+      f"an A/B test by card, same window: {cards_needed:,} cards per arm ({2 * cards_needed / len(card_cost):.0f} x the cards seen)")
 counterfactual
 
 # %% [markdown]
-# Replayed on the world, the proposed threshold of 0.32 would cost 859.2 per day. The
+# Replayed on the world, the proposed threshold of 0.32 costs 859.2 per day. The
 # propensity-weighted estimate from the logs says 833.7, and its bootstrap interval (681.3 to
-# 1013.8) contains the truth; the naive reading of the same logs says 780.5 — it never sees the
-# frauds among the acted-on payments that were not explored, so it makes the laxer policy look
-# cheaper than it is. The question the colleague asked is the **difference** from the deployed
-# threshold: truly 81.2 a day dearer; estimated 65.8, with an interval from -32.3 to 186.8 on the
-# same resampled logs. It contains zero, so these logs **cannot tell which threshold is
+# 1013.8) contains the truth; the naive reading of the same logs says 780.5 — blind to the frauds
+# among unexplored acted-on payments, it makes the laxer policy look cheaper. The question the colleague asked is the **difference** from the deployed
+# threshold: truly 81.2 a day dearer; estimated 65.8, interval -32.3 to 186.8. It
+# contains zero: these logs **cannot tell which threshold is
 # cheaper**: only 62 of the 484 acted-on payments were explored — unbiased, not precise enough
-# to decide. More exploration narrows it, and each random approval risks its amount.
+# to decide. More exploration narrows it, and each random approval risks its amount. An A/B test by
+# card is no shortcut: to detect that estimate it needs 73,468 cards per arm,
+# 34 times the cards seen.
 #
 # ### Explore the trade-off
 #

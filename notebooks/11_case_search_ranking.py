@@ -79,7 +79,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from utils import check_answer, use_course_style
+from utils import abtest, check_answer, use_course_style
 from utils.checks import TODO
 from utils.search import ipw_weights, make_search_world
 from utils.timing import measure
@@ -707,9 +707,9 @@ def team_draft(list_a, list_b, rng, k=10):
 # The truth an online test measures is what users do: the better ranker of a pair is the one with
 # the higher planted success probability, whatever the judges say. Each pair gets `N_SIM`
 # simulated searches per design at each of four seeds. From them we compute
-# the number that carries over: **searches needed for 80 % power** at a two-sided `5` % test,
-# n = (z₀.₉₇₅ + z₀.₈)² · variance / effect² per search — exact for the A/B test (the planted success
-# probabilities), from the simulated credit per search for interleaving (the band is the range
+# the number that carries over: **searches needed for 80 % power** at a two-sided `5` % test
+# (`utils.abtest`, formulas in [06 · Evaluation](06_evaluation.ipynb)) — exact for the A/B test (the
+# planted success probabilities), from the simulated credit per search for interleaving (the band is the range
 # over the four seeds; infinite where the credit points to the wrong ranker). Each seed's searches
 # are also cut into `10` experiments: one *agrees* if its estimate points to the truly better ranker. Interleaving is credited two ways: the usual rule
 # (the ranker with more clicked documents wins the search), and the **last click** (the ranker whose
@@ -720,7 +720,7 @@ def team_draft(list_a, list_b, rng, k=10):
 # and does the ratio stay the same for close and for distant pairs?
 
 # %%
-Z, N_SIM, CHUNKS = 1.96 + 0.84, 20_000, 10
+N_SIM, CHUNKS = 20_000, 10
 NOISE = (0.25, 0.5, 1.0, 2.0, 4.0)                          # noise added to ranker A's score, in score sds
 DESIGNS = ("A/B on success", "interleaving, more clicks", "interleaving, last click")
 score_a = models["judged grades"].predict(test[FEATURES].to_numpy())
@@ -731,26 +731,26 @@ rivals |= {name: models[name].predict(test[FEATURES].to_numpy()) for name in ("I
 
 
 def z_stat(a, b=None):
-    # z of a mean (one sample) or of a difference of means (two independent samples).
+    # z of a mean credit (one sample), or of A's success rate minus B's (the engine's Wald test).
     if b is None:
         return a.mean() / max(a.std() / np.sqrt(len(a)), 1e-12)
-    return (a.mean() - b.mean()) / max(np.sqrt((a.var() + b.var()) / len(a)), 1e-12)
+    r = abtest.analyze_proportion(int(b.sum()), len(b), int(a.sum()), len(a))
+    return r.estimate / max(r.se, 1e-12)
 
 
 def needed(credit, truth):
     # Searches for 80 % power from per-search credits (+1 A wins, -1 B wins, 0 tie); inf if the credit
     # points away from the ranker users truly prefer (sign of the true success gap, `truth`).
-    return Z**2 * credit.var() / credit.mean() ** 2 if credit.mean() * truth > 0 else np.inf
+    return abtest.sample_size_paired(max(credit.std(), 1e-12), credit.mean()) if credit.mean() * truth > 0 else np.inf
 
 
 experiments, pairs_seen, needs = [], [], []
 for pair, score_b in rivals.items():
     lists_b = top_lists(score_b)
     success_b = true_success(lists_b)
-    variance = success_a * (1 - success_a) + success_b * (1 - success_b)
     pairs_seen.append({"pair": pair, "true NDCG@10 gap": ndcg_a - rank_metrics(test, score_b)[0],
                        "true success gap": success_a - success_b,
-                       "A/B searches needed": 2 * int(np.ceil(Z**2 * variance / (success_a - success_b) ** 2))})
+                       "A/B searches needed": 2 * abtest.sample_size_proportion(success_b, success_a - success_b).control})
     for seed in range(4):
         sim = world.sample_queries(N_SIM, seed=SEED + 100 * seed + 2, query_ids=test_ids)
         merged, team = team_draft(lists_a[sim], lists_b[sim], np.random.default_rng(SEED + 100 * seed))

@@ -70,14 +70,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import sklearn
-from scipy.stats import norm
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from utils import check_answer, use_course_style
+from utils import abtest, check_answer, use_course_style
 from utils import churn as churn_sim
 from utils.checks import TODO
 from utils.churn import OFFER_RESPONSES, ChurnWorld, make_churn_world
@@ -916,30 +915,26 @@ pd.DataFrame({"predicted uplift": pd.Series(policies[BEST][top_now]).groupby(ten
 chosen = top(policies[BEST], BUDGET)
 p_control = risk_now[chosen].mean()        # the churn model's (calibrated) rate inside the list
 min_effect = OFFER_COST / (CUSTOMER_VALUE * value_weight[chosen].mean())   # break-even drop in churn
-z = norm.ppf(0.975) + norm.ppf(0.80)        # 5 % two-sided, 80 % power
-
-
-def per_arm(p: float, effect: float) -> float:
-    q = max(p - effect, 1e-3)
-    return z**2 * (p * (1 - p) + q * (1 - q)) / (p - q) ** 2
-
-
-weeks_needed = int(np.ceil(per_arm(p_control, min_effect) / (BUDGET / 2)))   # half of each list held back
+per_arm = lambda p, effect: abtest.sample_size_proportion(p, -min(effect, p - 1e-3)).control  # noqa: E731  5 %, 80 % power
+srm = abtest.srm_check([int(treated.sum()), int((~treated).sum())], [world.params["treat_share"], 1 - world.params["treat_share"]])
+weeks_needed = abtest.days_needed(per_arm(p_control, min_effect), BUDGET / 2)   # weeks here: half of each list held back
 save_value = CUSTOMER_VALUE * value_weight[chosen].mean()
 holdback_cost = BUDGET / 2 * (true_uplift[chosen].mean() * save_value - OFFER_COST)      # the simulator's truth
 holdback_log = BUDGET / 2 * (top_dec["measured"] * save_value - OFFER_COST)              # what the log suggests
-print(f"break-even effect {min_effect:.3f}; churn inside the list {p_control:.3f} (whole base {risk_now.mean():.3f})")
-base_weeks = int(np.ceil(per_arm(risk_now.mean(), min_effect) / (BUDGET / 2)))
-print(f"customers per arm {per_arm(p_control, min_effect):,.0f} (with the base rate instead: {per_arm(risk_now.mean(), min_effect):,.0f})")
+print(f"past campaign's split, SRM p = {srm.p_value:.3f}; break-even effect {min_effect:.3f}; churn inside the list {p_control:.3f} (whole base {risk_now.mean():.3f})")
+base_weeks = abtest.days_needed(per_arm(risk_now.mean(), min_effect), BUDGET / 2)
+print(f"customers per arm {per_arm(p_control, min_effect):,} (with the base rate instead: {per_arm(risk_now.mean(), min_effect):,})")
 print(f"weeks of campaigns, half of each week's {BUDGET:,} held back: {weeks_needed} (with the base rate: {base_weeks})")
 print(f"hold-back cost per week: {holdback_cost:,.0f} EUR at the list's true mean uplift ({true_uplift[chosen].mean():.3f}); "
       f"{holdback_log:,.0f} EUR at the log's top-decile estimate ({top_dec['measured']:.3f})")
 
 # %% [markdown]
 # The break-even effect is 0.032 (`5` EUR ÷ the value of a save in the list). Randomising within the
-# list means sizing at the list's own churn rate — 0.240, not the base's 0.102 — which needs 2,648
-# customers per arm instead of 1,191: 6 weeks of holding back half of each week's list, not 3.
-# Two caveats: this tests an effect of break-even size against zero, so "significant" is not yet
+# list means sizing at the list's own churn rate — 0.240, not the base's 0.102 — which needs 2,651
+# customers per arm instead of 1,194: 6 weeks of holding back half of each week's list, not 3.
+# (`utils.abtest`; formulas in [06 · Evaluation](06_evaluation.ipynb).) The past campaign's split
+# passes the sample-ratio check (p = 0.691). Two caveats: this tests an effect of break-even size
+# against zero, so "significant" is not yet
 # "profitable"; and a customer on several weeks' lists can land in both arms, which breaks the
 # independence the formula assumes (randomise by customer, once). The hold-back has a price:
 # 2,614 EUR a week at the list's true mean uplift (0.066); the log's top-decile estimate (0.106)

@@ -71,6 +71,20 @@ def test_mean_sizing_power_and_mde_match_normal_ind_power(sd: float, mde: float,
     assert ab.mde_mean(sd, 2_000, alternative=alt, ratio=r) == pytest.approx(es_sm * sd, rel=1e-5)
 
 
+@pytest.mark.parametrize(("sd", "mde", "alt"), [(0.9, 0.02, "two-sided"), (1.0, -0.05, "one-sided"),
+                                              (30.0, 1.5, "two-sided")])
+def test_paired_sizing_is_the_ceiling_of_one_sample_normal_ind_power(sd: float, mde: float, alt: str) -> None:
+    # statsmodels: ratio=0 is the one-sample test; it counts the far tail, which adds < 1e-3 units here
+    n = NormalIndPower().solve_power(effect_size=abs(mde) / sd, alpha=0.05, power=0.8, ratio=0,
+                                     alternative=_sm_alt(alt, 1.0))
+    got = ab.sample_size_paired(sd, mde, alternative=alt)
+    assert n - 1e-3 <= got < n + 1
+    # a paired sample needs half the units of one arm of a two-arm test with the same SD (1 + 1/ratio = 2)
+    assert got == pytest.approx(ab.sample_size_mean(sd, mde, alternative=alt).control / 2, abs=1)
+    with pytest.raises(ValueError, match=r"mde=0 is out of range"):
+        ab.sample_size_paired(1.0, 0.0)
+
+
 @pytest.mark.parametrize(("p", "d", "r", "alt"), CASES)
 def test_power_and_mde_proportion_match_statsmodels(p: float, d: float, r: float, alt: str) -> None:
     for n_c in (200, 5_000):

@@ -125,6 +125,19 @@ def sample_size_mean(sd: float, mde: float, *, alpha: float = 0.05, power: float
     return _arms((z_a + stats.norm.ppf(power)) ** 2 * sd**2 * (1 + 1 / ratio) / mde**2, ratio)
 
 
+def sample_size_paired(sd: float, mde: float, *, alpha: float = 0.05, power: float = 0.8,
+                       alternative: str = "two-sided") -> int:
+    """Units to detect a mean ``mde`` in one sample of per-unit differences or credits with SD
+    ``sd`` (paired designs; interleaving, where each search credits one ranker):
+    ``n = (z_a + z_b)^2 sd^2 / mde^2`` (normal approximation, the far tail ignored; statsmodels'
+    ``NormalIndPower`` with ``ratio=0``). Ranges as :func:`sample_size_mean`."""
+    z_a = _common(alpha, power, alternative, 1.0)
+    sd = check_float("sd", sd, 1e-12, 1e12)
+    if check_float("mde", mde, -1e12, 1e12) == 0:
+        raise ValueError("mde=0 is out of range; valid range is any non-zero number")
+    return math.ceil((z_a + stats.norm.ppf(power)) ** 2 * sd**2 / mde**2 - 1e-9)
+
+
 def power_proportion(baseline: float, mde: float, n_control: int, *, relative: bool = False,
                      alpha: float = 0.05, alternative: str = "two-sided",
                      ratio: float = 1.0) -> float:
@@ -319,6 +332,12 @@ class Cuped:
     variance_reduction: float
 
 
+def _cov(a: np.ndarray, b: np.ndarray) -> float:
+    """Sample covariance (ddof 1) by an element-wise product and numpy's pairwise sum: unlike
+    ``np.cov`` it calls no BLAS kernel, so printed digits do not depend on the machine's BLAS."""
+    return float(np.sum((a - a.mean()) * (b - b.mean())) / (a.size - 1))
+
+
 def cuped(y_control: Sequence[float], x_control: Sequence[float], y_treatment: Sequence[float],
           x_treatment: Sequence[float], alpha: float = 0.05) -> Cuped:
     """CUPED (Deng, Xu, Kohavi & Walker 2013, "Improving the sensitivity of online controlled
@@ -334,7 +353,7 @@ def cuped(y_control: Sequence[float], x_control: Sequence[float], y_treatment: S
     vx = x.var(ddof=1)
     if vx == 0:
         raise ValueError("x (the pre-period covariate) is constant; it needs variance > 0")
-    theta = float(np.cov(y, x, ddof=1)[0, 1] / vx)
+    theta = _cov(y, x) / vx
     mx = x.mean()
     plain = analyze_mean(yc, yt, alpha)
     adj = analyze_mean(yc - theta * (xc - mx), yt - theta * (xt - mx), alpha)
@@ -352,8 +371,7 @@ def ratio_and_se(numerator: Sequence[float], denominator: Sequence[float]) -> tu
     if x.mean() <= 0:
         raise ValueError(f"denominator mean={x.mean():g} is out of range; valid range is (0, inf)")
     n, mx, my = y.size, x.mean(), y.mean()
-    c = np.cov(y, x, ddof=1)
-    var = (c[0, 0] / mx**2 - 2 * my * c[0, 1] / mx**3 + my**2 * c[1, 1] / mx**4) / n
+    var = (_cov(y, y) / mx**2 - 2 * my * _cov(y, x) / mx**3 + my**2 * _cov(x, x) / mx**4) / n
     return float(my / mx), math.sqrt(max(var, 0.0))
 
 
