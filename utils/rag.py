@@ -502,20 +502,51 @@ INJECTION_RULES: dict[str, re.Pattern[str]] = {
 }
 
 
-#: Answer-time filter: a sentence that tells whoever reads it (the assistant, or "you") what to say,
-#: to pretend or to ignore, or that speaks about the assistant or "the user", is never quoted.
-ADDRESSED_INSTRUCTION = re.compile(
-    r"\b(chatbots?|assistants?|bots?|ai|llms?|language models?|the model|gpt)\b[^.]{0,60}?"
-    r"\b(is asked|are asked|reply|replies|answers?|respond|responds|say|says|tell|tells|state|must|should)\b|"
-    r"\bthe (user|asker)s?\b|\b(tell|inform|assure|remind) (the|every|all|each|any) (users?|askers?|employees?)\b|"
-    r"\b(pretend|disregard|ignore|forget)\b|\b(say|reply|respond|answer|state|announce) (that|with|to every)\b|"
-    r"\bthe (reply|answer|response) (is|should be|must be) that\b|\b(do not|don't) exist\b|\byou are now\b", re.I)
+#: Answer-time filter. A sentence is never quoted (nor sent to a language model) when it (1) tells
+#: the reader to disregard earlier text or instructions, or to pretend; (2) makes the answerer say
+#: something — a speech verb with content ("say that", "reply with", "the reply is that", "tell the
+#: user …") *and* an answerer in the same sentence (a chatbot, assistant, bot, AI or model — not an
+#: "assistant manager" or "AI team" —, "the user", "every question", "when answering/summarising");
+#: or (3) switches the assistant's role. Narrowed after a review found the first version hid ordinary
+#: sentences ("If you forget your badge…"); ``injection_rules`` are ingestion rules, not used here.
+_OVERRIDE_VERB = (r"(ignore|ignorez|ignorer|ignoriere|ignorieren|ignora|ignorar|ignore[mn]?|negeer|disregard|forget|vergiss|"
+                  r"vergessen sie|oubliez|oublie|olvida|olvide|esque[çc]a|dimentica|pay no attention to|set aside|override)")
+_OVERRIDE_OBJECT = (r"(instructions?|instructies|istruzioni|instrucciones|instru[çc][õo]es|anweisungen|vorgaben|consignes|prompts?|"
+                    r"guidance|directions|everything (above|before|else|you were told)|all of the above|"
+                    r"(the |all |any )?(above|previous|prior|earlier|preceding|foregoing)( (text|paragraphs?|context|messages?|"
+                    r"sections?|content|lines))?(?=\s*(,|;|\.|$|\band\b|\bund\b|\bet\b|\by\b|\be\b))|"
+                    r"(tout )?ce qui pr[ée]c[èe]de|alles vorherige|alles obige|lo anterior|tudo acima|tudo o que|"
+                    r"tutto quello|what (you were told|came before))")
+_ANSWERER = (r"\b(chatbots?|bots?|llms?|gpt|language models?|the model|ai|ia|ki|assistants?|assistant's|asistentes?|assistente)\b"
+             r"(?!\s+(managers?|team|teams|director|directors|engineers?|researchers?|guide|portal))|"
+             r"\bwhen (you )?(summari[sz]e|summari[sz]ing|answer|answering|asked|reply|replying|respond|responding)\b|"
+             r"\bbefore (answering|replying|responding)\b|\b(any|every|each|all) (questions?|users?|askers?|answers?|replies)\b|"
+             r"\bthe (users?|askers?)\b(?!'s|\s+(guide|desk|manual|account|group|interface))|\byour (new )?task\b")
+_SPEECH = (r"\b(say|says|said|reply|replies|respond|responds|answer|answers|state|states|announce|claim|tell|inform|assure|add)\b"
+           r"[^.;]{0,40}?\b(that|with|to (every|any|all|each))\b|\b(tell|inform|assure|remind) (the|every|all|each|any) (users?|askers?)\b(?!'s)|"
+           r"\b(r[ée]pond\w*|dire|dites|annonce[zr]?|sag\w*|antwort\w*|respond\w*|responda|di|diga|rispond\w*|zeg)\b[^.;]{0,10}?"
+           r"\b(que|dass|che|dat)\b|\bthe (reply|answer|response|correct (answer|response|reply))\b[^.;]{0,40}?\b(is|should be|must be)\b")
+ADDRESSED_INSTRUCTION = re.compile(rf"\b{_OVERRIDE_VERB}\b[^.;:]{{0,30}}?\b{_OVERRIDE_OBJECT}|\bpretend\b|"
+                                   r"\byou are now (in )?(an? )?((?-i:[A-Z]{2,})|\w+ (mode|assistant|bot|persona))\b|\bno restrictions\b|"
+                                   r"\b(system|developer) (prompt|override|instructions?)\b|\b(system|developer) (message|notice)\s*(:|overrid\w*)|"
+                                   r"^\s*system\s*:", re.I)
+_ANSWERER_RE, _SPEECH_RE = re.compile(_ANSWERER, re.I), re.compile(_SPEECH, re.I)
+_SPACED = re.compile(r"(?<=\b\w) (?=\w\b)")
 
 
 def addressed_instruction(sentence: str) -> bool:
-    """True when a sentence must never be surfaced as an answer: it matches an injection rule, or it
-    addresses the assistant / tells the reader what to say or to ignore (:data:`ADDRESSED_INSTRUCTION`)."""
-    return bool(ADDRESSED_INSTRUCTION.search(sentence)) or bool(injection_rules(sentence))
+    """True when a sentence must never be surfaced as an answer or sent to a model: an override ("ignore
+    the above"), a role switch, or a speech verb with content aimed at the answerer (see the comment on
+    :data:`ADDRESSED_INSTRUCTION`). Spaced-out letters ("i g n o r e") are joined first."""
+    text = _SPACED.sub("", sentence)
+    if ADDRESSED_INSTRUCTION.search(text) or ("忽略" in text and ("指令" in text or "之前" in text)):
+        return True
+    return bool(_SPEECH_RE.search(text) and _ANSWERER_RE.search(text))
+
+
+def quotable(text: str) -> str:
+    """A passage with every :func:`addressed_instruction` sentence removed ("" when none is left)."""
+    return " ".join(s for s in SENTENCE_END.split(text) if s and not addressed_instruction(s))
 
 
 def injection_rules(text: str) -> list[str]:
@@ -550,17 +581,28 @@ def gold_key(frame: pd.DataFrame) -> np.ndarray:
     return (frame["gold_doc"] + " § " + frame["gold_section"]).to_numpy()
 
 
+NO_QUOTE = "(no quotable sentence)"  # every sentence of the chunk was filtered: the assistant abstains
+
+
 def best_sentence(question: str, chunk_text: str, index: Index) -> str:
     """The sentence (or table row) of a chunk that answers the question: rare question words it
     shares, weighted by idf, plus a bonus when a how-many/when question meets a number. Instruction-
-    like sentences are never surfaced (documents are data)."""
+    like sentences are never surfaced (documents are data); when one of them matches the question
+    better than every quotable sentence, or none is left, the answer is :data:`NO_QUOTE` and the
+    assistant abstains (the chunk's answer to *this* question is an instruction, not content)."""
     body = chunk_text.split(". ", 1)[-1]
-    sentences = [s for s in SENTENCE_END.split(body) if s and not addressed_instruction(s)] or ["(no quotable sentence)"]
+    sentences = [s for s in SENTENCE_END.split(body) if s]
+    blocked = np.array([addressed_instruction(s) for s in sentences], dtype=bool)
+    if not len(sentences) or blocked.all():
+        return NO_QUOTE
     vocab, idf = index.bm25.vectorizer.vocabulary_, index.bm25.idf
     words, wants_number = set(tokenize(question)), bool(NUMERIC_QUESTION.match(question))
-    scores = [sum(idf[vocab[w]] for w in words & set(tokenize(s)) if w in vocab)
-              + (1.0 if wants_number and re.search(r"\d", s) else 0.0) for s in sentences]
-    return sentences[int(np.argmax(scores))]
+    scores = np.array([sum(idf[vocab[w]] for w in words & set(tokenize(s)) if w in vocab)
+                       + (1.0 if wants_number and re.search(r"\d", s) else 0.0) for s in sentences])
+    if blocked.any() and scores[blocked].max() > scores[~blocked].max():
+        return NO_QUOTE
+    kept = np.flatnonzero(~blocked)
+    return sentences[int(kept[np.argmax(scores[kept])])]
 
 
 class Assistant:
@@ -664,8 +706,8 @@ class Assistant:
                 features[:, 0].max(), features[:, 2].max(), covered]
         out = {"answer": best_sentence(question, index.chunks["text"].iat[best], index), "citation": index.key[best],
                "cited_text": index.chunks["text"].iat[best], "ranked": index.key[top[order]], "confidence_features": conf}
-        if hasattr(self, "confidence"):
-            out["p_correct"] = float(self.confidence.predict_proba([conf])[0, 1])
+        if hasattr(self, "confidence"):  # nothing quotable left after the filter: abstain (P = 0), never serve it
+            out["p_correct"] = 0.0 if out["answer"] == NO_QUOTE else float(self.confidence.predict_proba([conf])[0, 1])
         return out
 
     def answer_all(self, frame: pd.DataFrame, roles: list[str] | None = None) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import json
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,15 +81,29 @@ def quote_passages(passages: list[str]) -> str:
 
 
 class ChatComposer:
-    """Generation with citations through an OpenAI-compatible endpoint."""
+    """Generation with citations through an OpenAI-compatible endpoint.
 
-    def __init__(self, client: ChatClient) -> None:
-        self.client = client
+    ``drop`` is the answer-time filter (``rag.addressed_instruction``): every sentence it flags is
+    removed from the passages *before* they are sent, so an injected instruction never reaches the
+    model; when nothing is left, the composer abstains without a call. ``drop=None`` must be chosen
+    explicitly (it sends passages unfiltered)."""
+
+    def __init__(self, client: ChatClient, *, drop: Callable[[str], bool] | None) -> None:
+        self.client, self.drop = client, drop
+
+    def filtered(self, passages: list[str]) -> list[str]:
+        """The passages as sent: flagged sentences removed, numbering kept."""
+        if self.drop is None:
+            return list(passages)
+        return [" ".join(s for s in re.split(r"(?<=[.!?])\s+", p) if s and not self.drop(s)) for p in passages]
 
     def compose(self, question: str, passages: list[str]) -> Answer:
-        user = f"Passages:\n{quote_passages(passages)}\n\nQuestion: {question}"
+        sent = self.filtered(passages)
+        if not any(p.strip() for p in sent):
+            return Answer("I don't know.", (), True)
+        user = f"Passages:\n{quote_passages(sent)}\n\nQuestion: {question}"
         text = self.client.chat([{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}])
-        cited = tuple(sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(passages)}))
+        cited = tuple(sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(passages) and sent[int(n) - 1]}))
         abstained = text.lower().startswith("i don't know") or not cited
         return Answer(text, cited, abstained)
 
