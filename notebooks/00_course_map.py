@@ -40,10 +40,37 @@
 # Each notebook runs top to bottom in under a minute on a laptop. Run it, read it, then move the
 # widget and watch a trade-off change. The numbers you see are the numbers the tests check.
 #
-# The cell below holds the notebook's parameters (every notebook has one, tagged `parameters`);
-# the next one lists each knob with its valid range, and the one after it loads the tools and
+# The first code cell only acts on Google Colab (it fetches the course there; anywhere else it does
+# nothing). The cell after it holds the notebook's parameters (every notebook has one, tagged
+# `parameters`); the next one lists each knob with its valid range, and the one after it loads the tools and
 # checks your environment. Numbers in the text are for the default parameters; a number in
 # `code font` is an input someone chose, and every other number is printed by a cell above it.
+
+# %% tags=["colab"]
+# Colab only: fetch the course and its pinned packages (does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    _repo = os.environ.get("COURSE_REPO_URL", "https://github.com/OWNER/ml-system-design-course.git")
+    if "/OWNER/" in _repo:
+        raise RuntimeError("This copy of the course does not know its repository's URL: run "
+                           "%env COURSE_REPO_URL=https://github.com/<owner>/<repo>.git, then this cell again.")
+    _root = os.environ.get("COURSE_ROOT", "/content/ml-system-design-course")
+    if not os.path.isdir(os.path.join(_root, "notebooks")):
+        _loaded = {m: sys.modules[m].__version__ for m in ("numpy", "pandas", "matplotlib") if m in sys.modules}
+        subprocess.run(["git", "clone", "--depth", "1", _repo, _root], check=True)
+        for _args in (["-r", "requirements.txt"], ["--no-deps", "-r", "requirements-nodeps.txt"],
+                      ["--no-deps", "-e", "."]):
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_args], cwd=_root, check=True)
+        if _loaded:
+            print("Installed the course's pinned packages; Colab had already loaded", ", ".join(_loaded),
+                  "- use Runtime > Restart session, then Run all.")
+    os.chdir(os.path.join(_root, "notebooks"))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
 
 # %% tags=["parameters"]
 # Parameters: the defaults of the study planner further down.

@@ -17,7 +17,7 @@
 # # 06 · Evaluation
 # *Pick the metric that sees the decision, then prove the win online without fooling yourself.* · about 40 min · needs: [04 · Model choice](04_model_choice.ipynb)
 #
-# *Navigation:* ← [05 · Training](05_training.ipynb) · [Course map](00_course_map.ipynb) · [08 · Monitoring](08_monitoring.ipynb) →
+# *Navigation:* ← [05 · Training](05_training.ipynb) · [Course map](00_course_map.ipynb) · [07 · Serving](07_serving.ipynb) →
 #
 # **You will be able to:**
 # - pick PR-AUC or ROC-AUC on rare positives, check calibration, set a threshold from costs;
@@ -26,6 +26,32 @@
 
 # %% [markdown]
 # Numbers in the text are for the default parameters; numbers in `code font` are inputs someone chose.
+
+# %% tags=["colab"]
+# Colab only: fetch the course and its pinned packages (does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    _repo = os.environ.get("COURSE_REPO_URL", "https://github.com/OWNER/ml-system-design-course.git")
+    if "/OWNER/" in _repo:
+        raise RuntimeError("This copy of the course does not know its repository's URL: run "
+                           "%env COURSE_REPO_URL=https://github.com/<owner>/<repo>.git, then this cell again.")
+    _root = os.environ.get("COURSE_ROOT", "/content/ml-system-design-course")
+    if not os.path.isdir(os.path.join(_root, "notebooks")):
+        _loaded = {m: sys.modules[m].__version__ for m in ("numpy", "pandas", "matplotlib") if m in sys.modules}
+        subprocess.run(["git", "clone", "--depth", "1", _repo, _root], check=True)
+        for _args in (["-r", "requirements.txt"], ["--no-deps", "-r", "requirements-nodeps.txt"],
+                      ["--no-deps", "-e", "."]):
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_args], cwd=_root, check=True)
+        if _loaded:
+            print("Installed the course's pinned packages; Colab had already loaded", ", ".join(_loaded),
+                  "- use Runtime > Restart session, then Run all.")
+    os.chdir(os.path.join(_root, "notebooks"))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
 
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
@@ -593,4 +619,4 @@ print(f"Exercise 1: {sum(m != EXPECTED[1] for m in misses)} of {len(misses)} pla
 # - mentions that early significant estimates are exaggerated;
 # - mentions weekly seasonality or novelty effects.
 #
-# *Navigation:* ← [05 · Training](05_training.ipynb) · [Course map](00_course_map.ipynb) · [08 · Monitoring](08_monitoring.ipynb) →
+# *Navigation:* ← [05 · Training](05_training.ipynb) · [Course map](00_course_map.ipynb) · [07 · Serving](07_serving.ipynb) →

@@ -17,7 +17,7 @@
 # # 08 · Monitoring
 # *Know which alarm to trust: drift that costs nothing, decay that moves no input, and a loop that hides its own errors.* · about 40 min · needs: [00 · Course map](00_course_map.ipynb), [10 · Fraud detection](10_case_fraud_detection.ipynb) helps
 #
-# *Navigation:* ← [06 · Evaluation](06_evaluation.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* ← [07 · Serving](07_serving.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
 #
 # **You will be able to:**
 # - compute PSI and KS per feature and segment, and trade a threshold's delay against its false alarms;
@@ -30,6 +30,32 @@
 # trains on data it chose. We use notebook 10's card-fraud world: chargebacks arrive days late, and a new
 # attack (card testing, then cash-out) starts on day `110`. We add one shift of our own.
 # Numbers in the text are for the default parameters; numbers in `code font` are inputs someone chose.
+
+# %% tags=["colab"]
+# Colab only: fetch the course and its pinned packages (does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    _repo = os.environ.get("COURSE_REPO_URL", "https://github.com/OWNER/ml-system-design-course.git")
+    if "/OWNER/" in _repo:
+        raise RuntimeError("This copy of the course does not know its repository's URL: run "
+                           "%env COURSE_REPO_URL=https://github.com/<owner>/<repo>.git, then this cell again.")
+    _root = os.environ.get("COURSE_ROOT", "/content/ml-system-design-course")
+    if not os.path.isdir(os.path.join(_root, "notebooks")):
+        _loaded = {m: sys.modules[m].__version__ for m in ("numpy", "pandas", "matplotlib") if m in sys.modules}
+        subprocess.run(["git", "clone", "--depth", "1", _repo, _root], check=True)
+        for _args in (["-r", "requirements.txt"], ["--no-deps", "-r", "requirements-nodeps.txt"],
+                      ["--no-deps", "-e", "."]):
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_args], cwd=_root, check=True)
+        if _loaded:
+            print("Installed the course's pinned packages; Colab had already loaded", ", ".join(_loaded),
+                  "- use Runtime > Restart session, then Run all.")
+    os.chdir(os.path.join(_root, "notebooks"))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
 
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
@@ -661,4 +687,4 @@ for name, misses in near_misses.items():
 # - corrects for multiple testing, groups alerts, and gives each page an owner and a runbook.
 
 # %% [markdown]
-# *Navigation:* ← [06 · Evaluation](06_evaluation.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →
+# *Navigation:* ← [07 · Serving](07_serving.ipynb) · [Course map](00_course_map.ipynb) · [09 · Recommendations](09_case_recommendations.ipynb) →

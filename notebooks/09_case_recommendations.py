@@ -39,6 +39,32 @@
 # Numbers in the text are for the default parameters (`SEED = 0`); numbers in `code font` are inputs we
 # chose. With other settings, read the printed outputs.
 
+# %% tags=["colab"]
+# Colab only: fetch the course and its pinned packages (does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    _repo = os.environ.get("COURSE_REPO_URL", "https://github.com/OWNER/ml-system-design-course.git")
+    if "/OWNER/" in _repo:
+        raise RuntimeError("This copy of the course does not know its repository's URL: run "
+                           "%env COURSE_REPO_URL=https://github.com/<owner>/<repo>.git, then this cell again.")
+    _root = os.environ.get("COURSE_ROOT", "/content/ml-system-design-course")
+    if not os.path.isdir(os.path.join(_root, "notebooks")):
+        _loaded = {m: sys.modules[m].__version__ for m in ("numpy", "pandas", "matplotlib") if m in sys.modules}
+        subprocess.run(["git", "clone", "--depth", "1", _repo, _root], check=True)
+        for _args in (["-r", "requirements.txt"], ["--no-deps", "-r", "requirements-nodeps.txt"],
+                      ["--no-deps", "-e", "."]):
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_args], cwd=_root, check=True)
+        if _loaded:
+            print("Installed the course's pinned packages; Colab had already loaded", ", ".join(_loaded),
+                  "- use Runtime > Restart session, then Run all.")
+    os.chdir(os.path.join(_root, "notebooks"))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
+
 # %% tags=["parameters"]
 SEED = 0
 N_USERS = 5_000          # users in the synthetic world

@@ -29,8 +29,11 @@ FIRST_LINE = "# Colab only: fetch the course and its pinned packages (does nothi
 
 COLAB_CELL = f'''{FIRST_LINE}
 import sys
+
 if "google.colab" in sys.modules:
-    import os, subprocess
+    import os
+    import subprocess
+
     _repo = os.environ.get("COURSE_REPO_URL", "{REPO_URL}")
     if "/OWNER/" in _repo:
         raise RuntimeError("This copy of the course does not know its repository's URL: run "
