@@ -31,6 +31,32 @@
 # worlds whose true probabilities are known, so every model meets the best score any model could reach. Numbers in the text are for the default parameters;
 # numbers in `code font` are inputs someone chose.
 
+# %% tags=["colab"]
+# Colab only: fetch the course and its pinned packages (does nothing anywhere else).
+import sys
+
+if "google.colab" in sys.modules:
+    import os
+    import subprocess
+
+    _repo = os.environ.get("COURSE_REPO_URL", "https://github.com/OWNER/ml-system-design-course.git")
+    if "/OWNER/" in _repo:
+        raise RuntimeError("This copy of the course does not know its repository's URL: run "
+                           "%env COURSE_REPO_URL=https://github.com/<owner>/<repo>.git, then this cell again.")
+    _root = os.environ.get("COURSE_ROOT", "/content/ml-system-design-course")
+    if not os.path.isdir(os.path.join(_root, "notebooks")):
+        _loaded = {m: sys.modules[m].__version__ for m in ("numpy", "pandas", "matplotlib") if m in sys.modules}
+        subprocess.run(["git", "clone", "--depth", "1", _repo, _root], check=True)
+        for _args in (["-r", "requirements.txt"], ["--no-deps", "-r", "requirements-nodeps.txt"],
+                      ["--no-deps", "-e", "."]):
+            subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *_args], cwd=_root, check=True)
+        if _loaded:
+            print("Installed the course's pinned packages; Colab had already loaded", ", ".join(_loaded),
+                  "- use Runtime > Restart session, then Run all.")
+    os.chdir(os.path.join(_root, "notebooks"))
+    if _root not in sys.path:
+        sys.path.insert(0, _root)
+
 # %% tags=["parameters"]
 # Parameters (tagged `parameters`): change them and re-run from the top.
 SEED = 0                    # seed block: blocks 0, 1, 2 ... share no world
@@ -126,15 +152,20 @@ def logistic(X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, curve
     """Logistic regression, C tuned on validation; with ``curves``, each non-0/1 column becomes a cubic spline (5 knots)."""
     numeric = [j for j in range(X.shape[1]) if not np.isin(X[:, j], (0, 1)).all()]
     steps = [ColumnTransformer([("curve", SplineTransformer(n_knots=5), numeric)], remainder="passthrough")] if curves else []
-    models = [make_pipeline(*steps, StandardScaler(), LogisticRegression(C=C, solver="newton-cholesky", max_iter=200)).fit(X, y) for C in (0.01, 0.1, 1.0)]
-    return max(models, key=lambda m: pr_auc(yv, m.predict_proba(Xv)[:, 1]))
+    prepare = make_pipeline(*steps, StandardScaler()).fit(X)   # the same for every C: fitted once
+    Z, Zv = prepare.transform(X), prepare.transform(Xv)
+    models = [LogisticRegression(C=C, solver="newton-cholesky", max_iter=200).fit(Z, y) for C in (0.01, 0.1, 1.0)]
+    return make_pipeline(prepare, max(models, key=lambda m: pr_auc(yv, m.predict_proba(Zv)[:, 1])))
 
 
-def boosted(X: np.ndarray, y: np.ndarray, Xv: np.ndarray, yv: np.ndarray, seed: int, additive: bool = False):
-    """LightGBM, leaves tuned and trees early-stopped on validation log-loss; ``additive``: one column per tree."""
-    only_one = {"interaction_constraints": [[j] for j in range(X.shape[1])]} if additive else {}
-    boosters = [lgb.train({**LGB_BASE, **only_one, "num_leaves": leaves, "seed": seed}, lgb.Dataset(X, y), 400,
-                          valid_sets=[lgb.Dataset(Xv, yv)], callbacks=[lgb.early_stopping(30, verbose=False)]) for leaves in (3, 7, 15)]
+def boosted(data: tuple, seed: int, additive: bool = False):
+    """LightGBM, leaves tuned and trees early-stopped on validation log-loss; ``additive``: one column per tree.
+
+    ``data`` is a world's (train, validation) pair of ``lgb.Dataset``: binned once, by the first booster, and reused by the rest."""
+    train, valid = data
+    only_one = {"interaction_constraints": [[j] for j in range(train.data.shape[1])]} if additive else {}
+    boosters = [lgb.train({**LGB_BASE, **only_one, "num_leaves": leaves, "seed": seed}, train, 400,
+                          valid_sets=[valid], callbacks=[lgb.early_stopping(30, verbose=False)]) for leaves in (3, 7, 15)]
     return min(boosters, key=lambda b: b.best_score["valid_0"]["binary_logloss"])
 
 
@@ -145,11 +176,12 @@ def ladder_at(world: str, d: dict, seed: int, curve_rung: bool = True) -> dict:
     rule = max(RULES[world].values(), key=lambda r: pr_auc(yv, r(Xv)))
     X, Xv, Xt, clock = X.to_numpy(), Xv.to_numpy(), Xt.to_numpy(), clock + [time.process_time()]
     logit, clock = logistic(X, y, Xv, yv), clock + [time.process_time()]
-    booster, clock = boosted(X, y, Xv, yv, seed), clock + [time.process_time()]
+    data = lgb.Dataset(X, y, free_raw_data=False), lgb.Dataset(Xv, yv)   # one binning per world, shared by its boosters
+    booster, clock = boosted(data, seed), clock + [time.process_time()]
     scores = {"rule": rule(d["test"][0]).to_numpy(), "logistic": logit.predict_proba(Xt)[:, 1],
               "LightGBM": booster.predict(Xt, num_iteration=booster.best_iteration), "oracle": oracle}
     if curve_rung:
-        curve = logistic(X, y, Xv, yv, curves=True) if world == "churn" else boosted(X, y, Xv, yv, seed, additive=True)
+        curve = logistic(X, y, Xv, yv, curves=True) if world == "churn" else boosted(data, seed, additive=True)
         scores[CURVE_RUNG[world]] = curve.predict_proba(Xt)[:, 1] if world == "churn" else curve.predict(Xt, num_iteration=curve.best_iteration)
     return {rung: pr_auc(yt, score) for rung, score in scores.items()} | {"fit s": np.diff(clock), "models": (rule, logit, booster),
                                                                           "scores": scores, "y test": yt}
@@ -306,7 +338,8 @@ pd.DataFrame({"churn, full size": tables["churn"].loc["LightGBM"], "churn, small
 # %%
 GRID_LEAVES, GRID_TREES = (2, 4, 8, 16, 32, 64), (10, 25, 50, 100, 200)
 (Xg, yg), (Xgv, ygv) = churn_0["train"], churn_0["valid"]
-boosters = {k: lgb.train({**LGB_BASE, "num_leaves": k, "seed": SEEDS["churn"][0]}, lgb.Dataset(Xg.to_numpy(), yg), max(GRID_TREES)) for k in GRID_LEAVES}
+grid_data = lgb.Dataset(Xg.to_numpy(), yg)   # binned once, shared by the six boosters
+boosters = {k: lgb.train({**LGB_BASE, "num_leaves": k, "seed": SEEDS["churn"][0]}, grid_data, max(GRID_TREES)) for k in GRID_LEAVES}
 GRID = pd.DataFrame([{"leaves": k, "trees": n, "train PR-AUC": pr_auc(yg, b.predict(Xg.to_numpy(), num_iteration=n)),
                       "validation PR-AUC": pr_auc(ygv, b.predict(Xgv.to_numpy(), num_iteration=n))}
                      for k, b in boosters.items() for n in GRID_TREES]).set_index(["leaves", "trees"])

@@ -89,10 +89,19 @@ def test_repo_url_is_a_git_url() -> None:
     assert colab.REPO_URL.startswith("https://") and colab.REPO_URL.endswith(".git")
 
 
+def test_every_notebook_opens_with_the_current_colab_cell() -> None:
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert f"{colab.TAG_LINE}\n{colab.COLAB_CELL}\n\n" in text, (
+            f"{path.name}: no current Colab cell; run python tools/colab.py {path} and make execute")
+
+
 def test_insert_is_idempotent_and_first_code_cell(tmp_path: Path) -> None:
     source = tmp_path / "02_frame_as_ml.py"
-    shutil.copy(ROOT / "notebooks" / "02_frame_as_ml.py", source)
+    block = f"{colab.TAG_LINE}\n{colab.COLAB_CELL}\n\n"
+    source.write_text((ROOT / "notebooks" / "02_frame_as_ml.py").read_text().replace(block, "", 1))
     original = source.read_text()
+    assert colab.TAG_LINE not in original
     assert colab.insert_colab_cell(source) is True
     once = source.read_text()
     assert colab.insert_colab_cell(source) is False

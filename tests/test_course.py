@@ -113,6 +113,25 @@ def test_instructors_guide_is_up_to_date() -> None:
     assert written == course.render_instructors(), "run `python -m utils.course --agendas`"
 
 
+def test_every_notebook_has_a_recorded_run_time() -> None:
+    # The 60 s bar itself is enforced where timings belong, in `make bench`; the guide says when a
+    # recorded time is over it (see the next test).
+    times = course.run_times()
+    assert times, "record run times: python tests/tools/execute.py --record (on a quiet machine)"
+    for lesson in course.existing():
+        seconds = times["notebooks"].get(lesson.filename)
+        assert seconds is not None, f"{lesson.filename}: no recorded run time (execute.py --record)"
+
+
+def test_the_guide_says_when_a_run_time_was_never_measured() -> None:
+    text = course.render_instructors(times={})
+    assert "not measured yet" in text and "measured on" not in text
+    one = {"measured": "2026-12-01", "machine": "x86_64, 2 cores", "notebooks": {"00_course_map.ipynb": 4.2}}
+    assert "4 s from a fresh kernel, measured on 2026-12-01" in course.render_instructors(times=one)
+    slow = {**one, "notebooks": {"00_course_map.ipynb": 75.0}}
+    assert "over the course's 60 s bar" in course.render_instructors(times=slow)
+
+
 def test_instructors_guide_covers_every_agenda_notebook() -> None:
     text = course.render_instructors()
     for spec in AGENDAS:
@@ -149,6 +168,7 @@ def test_a_deleted_notebook_leaves_every_agenda_and_plan(folder: Path) -> None:
 
 
 def test_planted_missing_notebook_is_caught(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / BY_NUMBER[7].filename).unlink(missing_ok=True)  # the ghost: an agenda item with no file
     real = course.build_agenda
 
     def with_ghost(spec, notebook_dir=NOTEBOOK_DIR):

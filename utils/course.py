@@ -44,14 +44,14 @@ PLAN: tuple[Lesson, ...] = (
     Lesson(4, "model_choice", "Model choice", 35, "the baseline ladder against the oracle ceiling"),
     Lesson(5, "training", "Training", 40, "time splits; imbalance and recalibration; retraining cadence"),
     Lesson(6, "evaluation", "Evaluation", 40, "metric choice; calibration; slices; A/B tests with known lift"),
-    Lesson(7, "serving", "Serving", 35, "batch vs online; tail latency; feature store; skew; a real service"),
+    Lesson(7, "serving", "Serving", 40, "batch vs online; tail latency; feature store; skew; a real service"),
     Lesson(8, "monitoring", "Monitoring", 40, "drift detection; delayed labels; feedback loops; triggers"),
     Lesson(9, "case_recommendations", "Recommendations", 85, "two-stage recommender, simulated A/B, feedback loop"),
     Lesson(10, "case_fraud_detection", "Fraud detection", 100, "imbalance, velocity features, costs, real-time scoring, drift"),
     Lesson(11, "case_search_ranking", "Search ranking", 85, "learning to rank, position bias, interleaving"),
     Lesson(12, "case_churn_prediction", "Churn prediction", 80, "churn definition, leakage traps, uplift targeting"),
     Lesson(13, "case_rag_assistant", "RAG assistant", 75, "hybrid retrieval, re-ranking, abstaining, faithfulness"),
-    Lesson(14, "mock_interview", "Mock interview", 60, "a 45-minute plan, design-doc template, self-assessment"),
+    Lesson(14, "mock_interview", "Mock interview", 40, "prompts, a 45-minute plan, follow-ups, rubric, recall drill"),
 )
 
 BY_NUMBER: dict[int, Lesson] = {lesson.number: lesson for lesson in PLAN}
@@ -236,7 +236,9 @@ PRACTICE_MAX = 60  # one practice round: three swaps of 10 minutes, twice
 AGENDAS: tuple[AgendaSpec, ...] = (
     AgendaSpec("3-hour workshop", 180, (0, 1, 10, 9, 11, 12, 13),
                (("Break", 10, 0.5),), debrief=15, practice=30),
-    AgendaSpec("full-day workshop", 480, (0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 9, 11, 12, 13, 14),
+    # The full day: the framework, one case study walked end to end and a mock interview first,
+    # then the step notebooks while they fit (04 and 05 are the first to go to homework).
+    AgendaSpec("full-day workshop", 480, (0, 1, 10, 14, 2, 3, 6, 7, 8, 4, 5, 9, 11, 12, 13),
                (("Break", 15, 0.25), ("Lunch", 60, 0.5), ("Break", 15, 0.75)), debrief=20, practice=30),
 )
 AGENDA_BY_NAME = {spec.name: spec for spec in AGENDAS}
@@ -392,6 +394,9 @@ CUT_LISTS: dict[int, str] = {
        "cadence widget on the projector only; Exercises 1–3 (numeric) at home",
     6: "sections 3 (slices), 6 (CUPED and ratio metrics) and 7 (guardrails): read at home; the power "
        "widget (section 8) on the projector only; Exercise 1 (numeric) at home",
+    7: "section 5 (scaling on paper) and the shadow half of section 4: read at home; the load test in section "
+       "3 runs once on the projector (its timings differ on every laptop); the fan-out widget on the projector "
+       "only; the numeric exercises at home",
     8: "section 3 (the feedback loop) and section 4's alert tables: read at home; the threshold widget on "
        "the projector only; Exercises 1–3 (numeric) at home",
     9: "steps 2–5 and 7 (framing, embeddings, features, the ranker, training, serving) and the widget in "
@@ -404,6 +409,9 @@ CUT_LISTS: dict[int, str] = {
         "widget): read at home; Exercises 1–3 (numeric) at home",
     13: "steps 1–5, the judge calibration in step 6, caching and cost in step 7, and step 8: read at home; "
         "Exercises 1–2 (numeric) at home",
+    14: "sections 7–9 (recall drill, practice log, checklist) are for the weeks after the workshop: show "
+        "where the files live and move on; the follow-up bank (section 5) is used live in the practice round, "
+        "not read aloud; Exercises 1–2 (numeric) at home",
 }
 
 PROMPTS: dict[int, tuple[str, str]] = {
@@ -421,6 +429,9 @@ PROMPTS: dict[int, tuple[str, str]] = {
         "How would you pick a retraining cadence before you have a drift history?"),
     6: ("The PM wants to stop the test on day 3 because it is significant: what do you say?",
         "Which guardrail would you add to this launch, and what margin would you accept?"),
+    7: ("Nightly batch scores lose fraud caught here: name a product of yours where batch is the right call, "
+        "and the number that says so.",
+        "Your p99 doubled after one new feature: what do you measure first, and what would you cut?"),
     8: ("Which monitor would you page on, and which only log: argue it from the false-page rate.",
         "Inputs look stable and losses are up: what do you check first?"),
     9: ("Offline NDCG picked one system and the simulated A/B another: which would you ship, and what would "
@@ -435,6 +446,10 @@ PROMPTS: dict[int, tuple[str, str]] = {
          "Which leaky column would your own company's data have, and how would you find it before launch?"),
     13: ("When should the assistant say \"I don't know\", and who decides the threshold?",
          "A vendor offers a vector database: what would you measure on your own pages before buying?"),
+    14: ("Which of the five signals did your partner show without being asked, and which only after a "
+         "follow-up?",
+         "The interviewer says \"skip serving\": when do you comply, and when do you spend one sentence on it "
+         "anyway?"),
 }
 
 
@@ -451,8 +466,27 @@ def _agenda_table(spec: AgendaSpec, notebook_dir: Path) -> list[str]:
     return lines
 
 
-def render_instructors(notebook_dir: Path = NOTEBOOK_DIR) -> str:
-    """docs/instructors.md, generated from the course plan and the notebooks that exist."""
+RUN_TIMES = NOTEBOOK_DIR.parent / "docs" / "run-times.json"
+
+
+def run_times(path: Path = RUN_TIMES) -> dict:
+    """The measured run times (``python tests/tools/execute.py --record``), or {} if never recorded."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _run_time(lesson: Lesson, times: dict) -> str:
+    seconds = times.get("notebooks", {}).get(lesson.filename)
+    if seconds is None:
+        return "not measured yet (the course's bar is at most 60 s from a fresh kernel)."
+    verdict = ("**over the course's 60 s bar**: plan a minute and a half" if seconds > 60
+               else "the course's bar is 60 s")
+    return f"{seconds:.0f} s from a fresh kernel, measured on {times['measured']} ({times['machine']}; {verdict})."
+
+
+def render_instructors(notebook_dir: Path = NOTEBOOK_DIR, times: dict | None = None) -> str:
+    """docs/instructors.md, generated from the course plan, the notebooks that exist and the
+    recorded run times."""
+    times = run_times() if times is None else times
     ready = existing(notebook_dir)
     used = sorted({item.number for spec in AGENDAS for item in build_agenda(spec, notebook_dir)
                    if item.number is not None})
@@ -513,9 +547,8 @@ def render_instructors(notebook_dir: Path = NOTEBOOK_DIR) -> str:
             f"- **In pairs:** {pairs}",
             f"- **Widgets:** {widget}",
             f"- **Discuss:** (1) {prompts[0]} (2) {prompts[1]}",
-            "- **Run time on a laptop:** unmeasured for this guide; the course's bar is at most 60 s from a "
-            "fresh kernel (aim 30 s). Measure it on a room laptop the day before with "
-            f"`make bench` or `make execute NOTEBOOKS=notebooks/{lesson.filename}` (prints \"done in N s\").",
+            f"- **Run time:** {_run_time(lesson, times)} Check it on a room laptop the day before with "
+            f"`make execute NOTEBOOKS=notebooks/{lesson.filename}` (prints \"done in N s\").",
             "",
         ]
     return "\n".join(out)
